@@ -1,0 +1,261 @@
+//! Typed configuration, loaded in layers (see [`load`]) and validated once at
+//! start-up (see [`validate`]). Every key here is documented in
+//! `config.example.toml` and enforced somewhere in the server.
+
+mod load;
+mod secret;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+use chat_api::{Role, RoomName};
+use serde::Deserialize;
+
+pub use load::{ConfigError, Loader, Overrides};
+pub use secret::Secret;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Listening socket and browser access.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// Tokens.
+    #[serde(default)]
+    pub auth: AuthConfig,
+    /// Rooms, messages and storage.
+    #[serde(default)]
+    pub chat: ChatConfig,
+    /// Log output.
+    #[serde(default)]
+    pub logging: LoggingConfig,
+    /// Accounts created on first start.
+    #[serde(default)]
+    pub admin: AdminConfig,
+    /// Per-user and per-IP rate limits.
+    #[serde(default)]
+    pub rate_limit: RateLimitConfig,
+    /// Per-connection protections.
+    #[serde(default)]
+    pub connection: ConnectionConfig,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to bind.
+    pub host: String,
+    /// Port to bind (0 picks a free one).
+    pub port: u16,
+    /// Browser origins allowed to call the HTTP API and open WebSockets
+    /// (`"*"` allows any). Clients that send no `Origin` are always allowed.
+    pub cors: Vec<String>,
+    /// Most WebSocket connections at once; further upgrades get 503.
+    pub max_connections: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".to_owned(),
+            port: 3000,
+            cors: Vec::new(),
+            max_connections: 10_000,
+        }
+    }
+}
+
+/// `[auth]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// HMAC secret for tokens (at least 32 characters). When absent, a
+    /// random one is generated on first start and kept in the data directory.
+    pub jwt_secret: Option<Secret>,
+    /// How long a token lives, in seconds.
+    pub token_ttl_secs: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self { jwt_secret: None, token_ttl_secs: 24 * 60 * 60 }
+    }
+}
+
+/// `[chat]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChatConfig {
+    /// Where the database and the generated secret live.
+    pub data_dir: PathBuf,
+    /// Longest message, in characters.
+    pub max_message_length: usize,
+    /// Longest room name, in characters.
+    pub max_room_name_length: usize,
+    /// Most distinct users in one room.
+    pub max_users_per_room: usize,
+    /// Rooms that exist from the start (`general` always does).
+    pub default_rooms: Vec<RoomName>,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./chat_data"),
+            max_message_length: 4000,
+            max_room_name_length: 32,
+            max_users_per_room: 5000,
+            default_rooms: Vec::new(),
+        }
+    }
+}
+
+/// `[logging]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoggingConfig {
+    /// A tracing filter such as `info` or `chat_server=debug,info`.
+    /// `RUST_LOG`, when set, replaces it.
+    pub level: String,
+    /// Output format.
+    pub format: LogFormat,
+}
+
+impl Default for LoggingConfig {
+    fn default() -> Self {
+        Self { level: "info".to_owned(), format: LogFormat::Pretty }
+    }
+}
+
+/// How log lines look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Multi-line, coloured, for people.
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+    /// One short line per event.
+    Compact,
+}
+
+/// `[admin]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// Create the demo accounts (admin, moderator, alice, bob) when the user
+    /// table is empty.
+    pub demo_accounts: bool,
+    /// Further accounts to create when the user table is empty.
+    pub users: Vec<InitialUser>,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self { demo_accounts: true, users: Vec::new() }
+    }
+}
+
+/// One entry of `[[admin.users]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InitialUser {
+    /// Its username.
+    pub username: String,
+    /// Its password.
+    pub password: Secret,
+    /// Its role (default `user`).
+    #[serde(default = "default_role")]
+    pub role: Role,
+}
+
+fn default_role() -> Role {
+    Role::User
+}
+
+/// `[rate_limit]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    /// Master switch for every limit in this section.
+    pub enabled: bool,
+    /// Sustained messages per minute per user.
+    pub messages_per_minute: u32,
+    /// Messages a user may send at once before the rate applies.
+    pub message_burst: u32,
+    /// Open WebSocket connections per client IP.
+    pub connections_per_ip: u32,
+    /// Sustained login and registration attempts per hour per client IP.
+    pub login_attempts_per_hour: u32,
+    /// Attempts allowed at once before the hourly rate applies.
+    pub login_burst: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            messages_per_minute: 120,
+            message_burst: 20,
+            connections_per_ip: 50,
+            login_attempts_per_hour: 120,
+            login_burst: 20,
+        }
+    }
+}
+
+/// `[connection]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConnectionConfig {
+    /// Frames queued for one client before it is disconnected with 4008.
+    pub send_queue: usize,
+    /// Seconds a single socket write may take before the client is dropped.
+    pub write_timeout_secs: u64,
+    /// Calls from one connection processed at once; further frames wait
+    /// unread (TCP back-pressure).
+    pub max_in_flight: usize,
+    /// Largest WebSocket message accepted, in bytes; larger closes with 1009.
+    pub max_frame_bytes: usize,
+    /// Most requests in one JSON-RPC batch.
+    pub max_batch: usize,
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> Self {
+        Self {
+            send_queue: 1024,
+            write_timeout_secs: 10,
+            max_in_flight: 32,
+            max_frame_bytes: 64 * 1024,
+            max_batch: 50,
+        }
+    }
+}
+
+impl Config {
+    /// Built-in defaults only.
+    pub fn defaults() -> Self {
+        Self {
+            server: ServerConfig::default(),
+            auth: AuthConfig::default(),
+            chat: ChatConfig::default(),
+            logging: LoggingConfig::default(),
+            admin: AdminConfig::default(),
+            rate_limit: RateLimitConfig::default(),
+            connection: ConnectionConfig::default(),
+        }
+    }
+
+    /// Settings for tests: loopback, port 0, the given data directory,
+    /// demo accounts, and rate limits off (tests that need them turn them on).
+    pub fn for_tests(data_dir: &Path) -> Self {
+        let mut config = Self::defaults();
+        config.server.port = 0;
+        config.chat.data_dir = data_dir.to_path_buf();
+        config.rate_limit.enabled = false;
+        config
+    }
+}

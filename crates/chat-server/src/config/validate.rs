@@ -1,0 +1,170 @@
+//! Start-up checks: every value must make sense before anything binds or
+//! opens. Each failure names its key.
+
+use std::collections::HashSet;
+
+use chat_api::{MessageText, RoomName, UserName};
+
+use super::{Config, ConfigError};
+
+fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { key: key.to_owned(), message: message.into() }
+}
+
+fn in_range<T: PartialOrd + std::fmt::Display + Copy>(key: &str, value: T, min: T, max: T) -> Result<(), ConfigError> {
+    if value < min || value > max {
+        return Err(invalid(key, format!("must be between {min} and {max} (got {value})")));
+    }
+    Ok(())
+}
+
+impl Config {
+    /// Checks every key; the first problem found is returned.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let s = &self.server;
+        if s.host.trim().is_empty() {
+            return Err(invalid("server.host", "must not be empty"));
+        }
+        for origin in &s.cors {
+            let ok = origin == "*" || origin.starts_with("http://") || origin.starts_with("https://");
+            if !ok {
+                return Err(invalid("server.cors", format!("{origin:?} is not \"*\" or an http(s) origin")));
+            }
+        }
+        in_range("server.max_connections", s.max_connections, 1, 1_000_000)?;
+
+        if let Some(secret) = &self.auth.jwt_secret
+            && secret.expose().len() < 32
+        {
+            return Err(invalid("auth.jwt_secret", "must be at least 32 characters"));
+        }
+        in_range("auth.token_ttl_secs", self.auth.token_ttl_secs, 60, 366 * 24 * 60 * 60)?;
+
+        let c = &self.chat;
+        if c.data_dir.as_os_str().is_empty() {
+            return Err(invalid("chat.data_dir", "must not be empty"));
+        }
+        in_range("chat.max_message_length", c.max_message_length, 1, MessageText::MAX_LEN)?;
+        in_range("chat.max_room_name_length", c.max_room_name_length, 1, RoomName::MAX_LEN)?;
+        in_range("chat.max_users_per_room", c.max_users_per_room, 1, 1_000_000)?;
+        for room in &c.default_rooms {
+            if room.len() > c.max_room_name_length {
+                return Err(invalid(
+                    "chat.default_rooms",
+                    format!("{room:?} is longer than chat.max_room_name_length"),
+                ));
+            }
+        }
+
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.logging.level) {
+            return Err(invalid("logging.level", e.to_string()));
+        }
+
+        let mut seen = HashSet::new();
+        for user in &self.admin.users {
+            let name = UserName::parse(&user.username).map_err(|e| invalid("admin.users.username", e.to_string()))?;
+            if !seen.insert(name.key()) {
+                return Err(invalid("admin.users.username", format!("{name} is listed twice")));
+            }
+            if user.password.expose().len() < crate::auth::MIN_PASSWORD_LEN {
+                return Err(invalid(
+                    "admin.users.password",
+                    format!("password of {name} must be at least {} bytes", crate::auth::MIN_PASSWORD_LEN),
+                ));
+            }
+        }
+
+        let r = &self.rate_limit;
+        if r.enabled {
+            in_range("rate_limit.messages_per_minute", r.messages_per_minute, 1, 1_000_000)?;
+            in_range("rate_limit.message_burst", r.message_burst, 1, 1_000_000)?;
+            in_range("rate_limit.connections_per_ip", r.connections_per_ip, 1, 1_000_000)?;
+            in_range("rate_limit.login_attempts_per_hour", r.login_attempts_per_hour, 1, 1_000_000)?;
+            in_range("rate_limit.login_burst", r.login_burst, 1, 1_000_000)?;
+        }
+
+        let n = &self.connection;
+        in_range("connection.send_queue", n.send_queue, 1, 1_000_000)?;
+        in_range("connection.write_timeout_secs", n.write_timeout_secs, 1, 3600)?;
+        in_range("connection.max_in_flight", n.max_in_flight, 1, 10_000)?;
+        in_range("connection.max_frame_bytes", n.max_frame_bytes, 1024, 16 * 1024 * 1024)?;
+        in_range("connection.max_batch", n.max_batch, 1, 10_000)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{InitialUser, Secret};
+
+    fn key_of(config: &Config) -> String {
+        match config.validate() {
+            Err(ConfigError::Invalid { key, .. }) => key,
+            other => panic!("expected an invalid key, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        Config::defaults().validate().unwrap();
+    }
+
+    #[test]
+    fn each_bad_value_names_its_key() {
+        type Breaker = fn(&mut Config);
+        let cases: &[(&str, Breaker)] = &[
+            ("server.host", |c| c.server.host = " ".into()),
+            ("server.cors", |c| c.server.cors = vec!["example.com".into()]),
+            ("server.max_connections", |c| c.server.max_connections = 0),
+            ("auth.jwt_secret", |c| c.auth.jwt_secret = Some(Secret::new("short"))),
+            ("auth.token_ttl_secs", |c| c.auth.token_ttl_secs = 1),
+            ("chat.max_message_length", |c| c.chat.max_message_length = 0),
+            ("chat.max_message_length", |c| c.chat.max_message_length = 100_000),
+            ("chat.max_room_name_length", |c| c.chat.max_room_name_length = 65),
+            ("chat.max_users_per_room", |c| c.chat.max_users_per_room = 0),
+            ("chat.default_rooms", |c| {
+                c.chat.max_room_name_length = 3;
+                c.chat.default_rooms = vec![RoomName::parse("lobby").unwrap()];
+            }),
+            ("logging.level", |c| c.logging.level = "=[".into()),
+            ("admin.users.username", |c| {
+                c.admin.users = vec![InitialUser {
+                    username: "no spaces".into(),
+                    password: Secret::new("long enough"),
+                    role: chat_api::Role::User,
+                }]
+            }),
+            ("admin.users.password", |c| {
+                c.admin.users = vec![InitialUser {
+                    username: "carol".into(),
+                    password: Secret::new("short"),
+                    role: chat_api::Role::User,
+                }]
+            }),
+            ("rate_limit.messages_per_minute", |c| c.rate_limit.messages_per_minute = 0),
+            ("rate_limit.message_burst", |c| c.rate_limit.message_burst = 0),
+            ("rate_limit.connections_per_ip", |c| c.rate_limit.connections_per_ip = 0),
+            ("rate_limit.login_attempts_per_hour", |c| c.rate_limit.login_attempts_per_hour = 0),
+            ("rate_limit.login_burst", |c| c.rate_limit.login_burst = 0),
+            ("connection.send_queue", |c| c.connection.send_queue = 0),
+            ("connection.write_timeout_secs", |c| c.connection.write_timeout_secs = 0),
+            ("connection.max_in_flight", |c| c.connection.max_in_flight = 0),
+            ("connection.max_frame_bytes", |c| c.connection.max_frame_bytes = 10),
+            ("connection.max_batch", |c| c.connection.max_batch = 0),
+        ];
+        for (key, breaker) in cases {
+            let mut config = Config::defaults();
+            breaker(&mut config);
+            assert_eq!(key_of(&config), *key);
+        }
+    }
+
+    #[test]
+    fn rate_limit_values_are_not_checked_while_disabled() {
+        let mut config = Config::defaults();
+        config.rate_limit.enabled = false;
+        config.rate_limit.messages_per_minute = 0;
+        config.validate().unwrap();
+    }
+}

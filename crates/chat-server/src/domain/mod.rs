@@ -1,0 +1,6 @@
+//! Pure rules: no sockets, JSON or SQL. Each is a plain function tested as
+//! a table beside it.
+
+pub mod avatar;
+pub mod ban;
+pub mod permissions;

@@ -1,0 +1,209 @@
+//! Live connections, rooms and fan-out.
+//!
+//! The hub knows who is connected and which connection is in which room. It
+//! delivers pre-serialized [`Frame`]s by `try_send` into each connection's
+//! bounded outbox and never waits on a socket. Locks are private, short and
+//! never held across an `.await`: a map of connections, a map of users, a
+//! map of rooms, and one lock per room for its membership.
+
+mod connection;
+mod frame;
+mod room;
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use chat_api::{CloseCode, MessageId, RoomId, RoomInfo, UserId};
+use parking_lot::{Mutex, RwLock};
+use tokio::time::Instant;
+
+pub use connection::{CloseReason, ConnId, Connection, Identity};
+pub use frame::Frame;
+pub use room::{Joined, NotInRoom, Room, RoomFull};
+
+/// How long a typing indicator lasts without a new `start_typing`.
+pub const TYPING_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The registry of live connections and rooms.
+#[derive(Debug, Default)]
+pub struct Hub {
+    connections: RwLock<HashMap<ConnId, Arc<Connection>>>,
+    by_user: Mutex<HashMap<UserId, Vec<Arc<Connection>>>>,
+    rooms: RwLock<BTreeMap<RoomId, Arc<Room>>>,
+    next_id: AtomicU64,
+}
+
+impl Hub {
+    /// An empty hub.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A fresh connection id.
+    pub fn next_conn_id(&self) -> ConnId {
+        ConnId(self.next_id.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Adds a connection.
+    pub fn register(&self, conn: &Arc<Connection>) {
+        self.connections.write().insert(conn.id(), Arc::clone(conn));
+        self.by_user.lock().entry(conn.user_id()).or_default().push(Arc::clone(conn));
+    }
+
+    /// Removes a connection from every room and from the registry. Returns
+    /// whether it was the user's last connection.
+    pub fn unregister(&self, conn: &Connection) -> bool {
+        for room_id in conn.rooms() {
+            if let Some(room) = self.room(&room_id) {
+                room.leave(conn);
+            }
+        }
+        self.connections.write().remove(&conn.id());
+        let mut by_user = self.by_user.lock();
+        let Some(conns) = by_user.get_mut(&conn.user_id()) else { return true };
+        conns.retain(|c| c.id() != conn.id());
+        let last = conns.is_empty();
+        if last {
+            by_user.remove(&conn.user_id());
+        }
+        last
+    }
+
+    /// Number of live connections.
+    pub fn connection_count(&self) -> usize {
+        self.connections.read().len()
+    }
+
+    /// Whether the user has any live connection.
+    pub fn is_online(&self, user: UserId) -> bool {
+        self.by_user.lock().contains_key(&user)
+    }
+
+    /// Adds a room if no room has its id; returns the room and whether it
+    /// was added.
+    pub fn add_room(&self, id: RoomId, name: chat_api::RoomName, published_upto: MessageId) -> (Arc<Room>, bool) {
+        let mut rooms = self.rooms.write();
+        if let Some(room) = rooms.get(&id) {
+            return (Arc::clone(room), false);
+        }
+        let room = Arc::new(Room::new(id.clone(), name, published_upto));
+        rooms.insert(id, Arc::clone(&room));
+        (room, true)
+    }
+
+    /// A room by id.
+    pub fn room(&self, id: &RoomId) -> Option<Arc<Room>> {
+        self.rooms.read().get(id).cloned()
+    }
+
+    /// Every room with its user count, sorted by id.
+    pub fn room_infos(&self) -> Vec<RoomInfo> {
+        let rooms: Vec<Arc<Room>> = self.rooms.read().values().cloned().collect();
+        rooms.iter().map(|r| r.info()).collect()
+    }
+
+    /// Removes a room; its connections simply stop being in it (everyone is
+    /// told by the caller with `room_deleted`).
+    pub fn remove_room(&self, id: &RoomId) -> Option<Arc<Room>> {
+        let room = self.rooms.write().remove(id)?;
+        room.drain();
+        Some(room)
+    }
+
+    /// Joins a connection to a room.
+    pub fn join(&self, conn: &Arc<Connection>, room: &Room, max_users: usize) -> Result<Joined, RoomFull> {
+        room.join(conn, max_users)
+    }
+
+    /// Removes a connection from a room; false if it was not in it.
+    pub fn leave(&self, conn: &Connection, room: &RoomId) -> bool {
+        self.room(room).is_some_and(|r| r.leave(conn))
+    }
+
+    /// Sends a frame to every live connection.
+    pub fn broadcast(&self, frame: &Frame) {
+        let conns: Vec<Arc<Connection>> = self.connections.read().values().cloned().collect();
+        for conn in conns {
+            conn.push(frame);
+        }
+    }
+
+    /// The user's live connections.
+    pub fn connections_of(&self, user: UserId) -> Vec<Arc<Connection>> {
+        self.by_user.lock().get(&user).cloned().unwrap_or_default()
+    }
+
+    /// Disconnects every connection of a user: `own_notice` goes to those
+    /// connections first, then each room they were in gets
+    /// `room_notice(room)` (if any) and `user_left`, then the connections
+    /// close with `code`. Returns whether the user had any connection.
+    pub fn disconnect_user(
+        &self,
+        user: UserId,
+        own_notice: Option<&Frame>,
+        room_notice: impl Fn(&RoomId) -> Option<Frame>,
+        code: CloseCode,
+        reason: &str,
+    ) -> bool {
+        let conns = self.connections_of(user);
+        if let Some(frame) = own_notice {
+            for conn in &conns {
+                conn.push(frame);
+            }
+        }
+        let mut rooms: Vec<RoomId> = conns.iter().flat_map(|c| c.rooms()).collect();
+        rooms.sort();
+        rooms.dedup();
+        for room_id in rooms {
+            if let Some(room) = self.room(&room_id) {
+                room.remove_user(user, room_notice(&room_id).as_ref());
+            }
+        }
+        for conn in &conns {
+            conn.close(code, reason);
+        }
+        !conns.is_empty()
+    }
+
+    /// Asks every connection to close with `code` (server shutdown).
+    pub fn close_all(&self, code: CloseCode, reason: &str) {
+        let conns: Vec<Arc<Connection>> = self.connections.read().values().cloned().collect();
+        for conn in conns {
+            conn.close(code, reason);
+        }
+    }
+
+    /// Marks the connection's user as typing in `room` and keeps one timer
+    /// per typing user that clears it after [`TYPING_TIMEOUT`] without a
+    /// new call.
+    pub fn start_typing(&self, conn: &Connection, room: &Arc<Room>) -> Result<(), NotInRoom> {
+        let until = Instant::now() + TYPING_TIMEOUT;
+        if room.start_typing(conn, until)? {
+            let room = Arc::clone(room);
+            let user = conn.user_id();
+            tokio::spawn(async move {
+                let mut deadline = until;
+                loop {
+                    tokio::time::sleep_until(deadline).await;
+                    match room.stop_typing(user, Some(Instant::now())) {
+                        Some(later) => deadline = later,
+                        None => break,
+                    }
+                }
+            });
+        }
+        Ok(())
+    }
+
+    /// Clears the user's typing state in `room` (explicit stop, or a sent
+    /// message).
+    pub fn stop_typing(&self, user: UserId, room: &Room) {
+        room.stop_typing(user, None);
+    }
+}

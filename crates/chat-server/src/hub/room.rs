@@ -1,0 +1,259 @@
+//! One room's live membership and fan-out.
+//!
+//! Each room has its own lock, held only for synchronous work (never across
+//! an `.await`), so rooms never wait on each other. Delivery is `try_send`
+//! into each connection's bounded outbox: a slow reader is cut off, never
+//! waited for.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicI64, Ordering},
+    },
+};
+
+use chat_api::{
+    MessageId, RoomId, RoomInfo, RoomName, ServerEvent, UserId, UserName,
+    notifications::{PresenceChange, Typing},
+};
+use parking_lot::RwLock;
+use tokio::time::Instant;
+
+use super::{Connection, Frame};
+
+/// A live room.
+#[derive(Debug)]
+pub struct Room {
+    id: RoomId,
+    name: RoomName,
+    state: RwLock<Members>,
+    /// Highest message id delivered to this room's connections. Written
+    /// under the read lock by the single publisher (the storage writer),
+    /// read under the write lock by joins; see [`Room::join`].
+    last_published: AtomicI64,
+}
+
+#[derive(Debug, Default)]
+struct Members {
+    by_user: HashMap<UserId, Member>,
+}
+
+#[derive(Debug)]
+struct Member {
+    username: UserName,
+    conns: Vec<Arc<Connection>>,
+    typing_until: Option<Instant>,
+}
+
+/// What a join found.
+#[derive(Debug)]
+pub struct Joined {
+    /// Distinct users in the room now.
+    pub user_count: usize,
+    /// Their names, sorted.
+    pub users: Vec<UserName>,
+    /// Messages up to this id were published before the connection was
+    /// added; later ones reach it live. Reading history up to here and no
+    /// further means nothing is missed and nothing arrives twice.
+    pub published_upto: MessageId,
+    /// False when the connection was already in the room.
+    pub newly_joined: bool,
+}
+
+/// The room is at its user limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoomFull;
+
+impl Room {
+    pub(super) fn new(id: RoomId, name: RoomName, published_upto: MessageId) -> Self {
+        Self { id, name, state: RwLock::default(), last_published: AtomicI64::new(published_upto.0) }
+    }
+
+    /// Canonical id.
+    pub fn id(&self) -> &RoomId {
+        &self.id
+    }
+
+    /// Name as first spelled.
+    pub fn name(&self) -> &RoomName {
+        &self.name
+    }
+
+    /// Id, name and current user count.
+    pub fn info(&self) -> RoomInfo {
+        RoomInfo { room_id: self.id.clone(), room_name: self.name.clone(), user_count: self.state.read().by_user.len() }
+    }
+
+    /// Usernames present, sorted.
+    pub fn users(&self) -> Vec<UserName> {
+        let mut users: Vec<UserName> = self.state.read().by_user.values().map(|m| m.username.clone()).collect();
+        users.sort_by_key(UserName::key);
+        users
+    }
+
+    /// Adds a connection. The first connection of a user makes them a
+    /// member and tells the others (`user_joined`).
+    pub(super) fn join(&self, conn: &Arc<Connection>, max_users: usize) -> Result<Joined, RoomFull> {
+        let mut state = self.state.write();
+        let user = conn.user_id();
+        let newly_joined;
+        match state.by_user.get_mut(&user) {
+            Some(member) => {
+                newly_joined = !member.conns.iter().any(|c| c.id() == conn.id());
+                if newly_joined {
+                    member.conns.push(Arc::clone(conn));
+                }
+            }
+            None => {
+                if state.by_user.len() >= max_users {
+                    return Err(RoomFull);
+                }
+                newly_joined = true;
+                state.by_user.insert(
+                    user,
+                    Member { username: conn.username().clone(), conns: vec![Arc::clone(conn)], typing_until: None },
+                );
+                let event = ServerEvent::UserJoined(PresenceChange {
+                    room_id: self.id.clone(),
+                    username: conn.username().clone(),
+                    user_count: state.by_user.len(),
+                });
+                deliver(&state, &Frame::event(&event), Some(user));
+            }
+        }
+        conn.add_room(self.id.clone());
+        let mut users: Vec<UserName> = state.by_user.values().map(|m| m.username.clone()).collect();
+        users.sort_by_key(UserName::key);
+        Ok(Joined {
+            user_count: state.by_user.len(),
+            users,
+            published_upto: MessageId(self.last_published.load(Ordering::Acquire)),
+            newly_joined,
+        })
+    }
+
+    /// Removes a connection. When it was the user's last one here, the
+    /// others get `user_stopped_typing` (if they were typing) and
+    /// `user_left`. Returns whether the connection was in the room.
+    pub(super) fn leave(&self, conn: &Connection) -> bool {
+        conn.remove_room(&self.id);
+        let mut state = self.state.write();
+        let user = conn.user_id();
+        let Some(member) = state.by_user.get_mut(&user) else { return false };
+        let before = member.conns.len();
+        member.conns.retain(|c| c.id() != conn.id());
+        let was_in = member.conns.len() != before;
+        if member.conns.is_empty() {
+            self.remove_member(&mut state, user);
+        }
+        was_in
+    }
+
+    /// Removes a user with all their connections (kick, ban). Returns
+    /// whether they were here. `before_leaving` is delivered to the
+    /// remaining members ahead of `user_left`.
+    pub(super) fn remove_user(&self, user: UserId, before_leaving: Option<&Frame>) -> bool {
+        let mut state = self.state.write();
+        let Some(member) = state.by_user.get(&user) else { return false };
+        for conn in &member.conns {
+            conn.remove_room(&self.id);
+        }
+        if let Some(frame) = before_leaving {
+            deliver(&state, frame, Some(user));
+        }
+        self.remove_member(&mut state, user);
+        true
+    }
+
+    fn remove_member(&self, state: &mut Members, user: UserId) {
+        let Some(member) = state.by_user.remove(&user) else { return };
+        if member.typing_until.is_some() {
+            let event = ServerEvent::UserStoppedTyping(Typing { room_id: self.id.clone(), username: member.username.clone() });
+            deliver(state, &Frame::event(&event), None);
+        }
+        let event = ServerEvent::UserLeft(PresenceChange {
+            room_id: self.id.clone(),
+            username: member.username,
+            user_count: state.by_user.len(),
+        });
+        deliver(state, &Frame::event(&event), None);
+    }
+
+    /// Every connection in the room, for closing them when it is deleted.
+    pub(super) fn drain(&self) -> Vec<Arc<Connection>> {
+        let mut state = self.state.write();
+        let conns: Vec<Arc<Connection>> = state.by_user.drain().flat_map(|(_, m)| m.conns).collect();
+        for conn in &conns {
+            conn.remove_room(&self.id);
+        }
+        conns
+    }
+
+    /// Delivers a stored message to every connection in the room, the
+    /// sender's included. Called in id order by the storage writer.
+    pub fn publish_message(&self, id: MessageId, frame: &Frame) {
+        let state = self.state.read();
+        self.last_published.fetch_max(id.0, Ordering::AcqRel);
+        deliver(&state, frame, None);
+    }
+
+    /// Delivers a frame to every connection in the room, optionally except
+    /// one user's.
+    pub fn publish(&self, frame: &Frame, except: Option<UserId>) {
+        deliver(&self.state.read(), frame, except);
+    }
+
+    /// Marks the user as typing until `until`. Returns true when they were
+    /// not typing before (the caller then announces it and starts a timer).
+    /// Errors when the connection is not in the room.
+    pub(super) fn start_typing(&self, conn: &Connection, until: Instant) -> Result<bool, NotInRoom> {
+        let mut state = self.state.write();
+        let member = state.by_user.get_mut(&conn.user_id()).ok_or(NotInRoom)?;
+        if !member.conns.iter().any(|c| c.id() == conn.id()) {
+            return Err(NotInRoom);
+        }
+        let started = member.typing_until.is_none();
+        member.typing_until = Some(until);
+        if started {
+            let event = ServerEvent::UserStartedTyping(Typing { room_id: self.id.clone(), username: member.username.clone() });
+            deliver(&state, &Frame::event(&event), Some(conn.user_id()));
+        }
+        Ok(started)
+    }
+
+    /// Clears the user's typing state, telling the others if it was set.
+    /// With `only_if_due`, clears it only when its deadline has passed and
+    /// returns the later deadline otherwise (the timer then sleeps again).
+    pub(super) fn stop_typing(&self, user: UserId, only_if_due: Option<Instant>) -> Option<Instant> {
+        let mut state = self.state.write();
+        let member = state.by_user.get_mut(&user)?;
+        let until = member.typing_until?;
+        if let Some(now) = only_if_due
+            && until > now
+        {
+            return Some(until);
+        }
+        member.typing_until = None;
+        let event = ServerEvent::UserStoppedTyping(Typing { room_id: self.id.clone(), username: member.username.clone() });
+        deliver(&state, &Frame::event(&event), Some(user));
+        None
+    }
+}
+
+/// The connection is not in that room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotInRoom;
+
+/// Pushes a frame to every member connection. Synchronous by design: it is
+/// called with the room's lock held and must never wait.
+fn deliver(state: &Members, frame: &Frame, except: Option<UserId>) {
+    for (user, member) in &state.by_user {
+        if Some(*user) == except {
+            continue;
+        }
+        for conn in &member.conns {
+            conn.push(frame);
+        }
+    }
+}

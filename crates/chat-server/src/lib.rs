@@ -1,0 +1,90 @@
+//! The bidirectional-chat server.
+//!
+//! A tour of the modules, from the edge inwards:
+//! - [`transport`]: the only code that knows HTTP, WebSocket and JSON-RPC:
+//!   routes, the `/ws` upgrade, each connection's reader and writer, and
+//!   frame dispatch to the `ChatApi` methods.
+//! - [`service`]: the use cases (join, send, kick, register…), which check
+//!   the rules, persist first and publish second.
+//! - [`hub`]: live connections, rooms and fan-out of pre-serialized frames
+//!   into bounded per-connection queues.
+//! - [`store`]: SQLite with embedded migrations and group commit.
+//! - [`auth`]: argon2id passwords, JWT tokens, the signing secret.
+//! - [`domain`]: pure rules (permissions, ban expiry, default avatars).
+//! - [`config`]: the typed configuration and its layered loading.
+//! - [`app`]: the state handle that ties them together.
+//!
+//! [`run`] serves on a bound listener until a shutdown future resolves;
+//! `main` and the tests both call it.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod hub;
+pub mod logging;
+pub mod service;
+pub mod store;
+pub mod transport;
+
+use std::{future::Future, net::SocketAddr, time::Duration};
+
+use axum::serve::ListenerExt;
+use chat_api::CloseCode;
+use tokio::net::TcpListener;
+
+use crate::{app::AppState, config::Config};
+
+/// How long shutdown waits for connections to send their close frames.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// How often idle rate-limit buckets are forgotten.
+const LIMITS_MAINTENANCE: Duration = Duration::from_secs(60);
+
+/// Serves on `listener` until `shutdown` resolves, then closes every
+/// WebSocket with 1001, waits for them, and finishes pending database writes.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let state = AppState::build(config).await?;
+    let router = transport::router(state.clone());
+    tracing::info!(address = %listener.local_addr()?, "listening");
+
+    let stopping = state.clone();
+    let stop = async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+        stopping.shutting_down.cancel();
+        stopping.hub.close_all(CloseCode::GoingAway, "server shutting down");
+    };
+
+    let limits = std::sync::Arc::clone(&state.limits);
+    let maintenance = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(LIMITS_MAINTENANCE);
+        loop {
+            tick.tick().await;
+            limits.forget_idle();
+        }
+    });
+
+    // Without TCP_NODELAY small replies wait ~40 ms for delayed ACKs.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
+    let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(stop)
+        .await;
+
+    maintenance.abort();
+    state.tasks.close();
+    if tokio::time::timeout(SHUTDOWN_GRACE, state.tasks.wait()).await.is_err() {
+        tracing::warn!("some connections did not close in time");
+    }
+    state.store.close().await;
+    tracing::info!("stopped");
+    Ok(served?)
+}

@@ -1,0 +1,158 @@
+//! Registration, login, and the account check made when a connection opens.
+
+use std::{net::IpAddr, sync::Arc, time::Duration};
+
+use chat_api::{
+    DisplayName, Role, Timestamp, UserName,
+    http::{LoginRequest, LoginResponse, RegisterRequest, RegisterResponse},
+};
+
+use super::RateLimits;
+use crate::{
+    auth::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, Passwords, Tokens},
+    domain::{avatar, ban},
+    hub::Identity,
+    store::{NewUser, Store, StoreError},
+};
+
+/// Why an account operation was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// The username breaks the naming rules.
+    #[error("{0}")]
+    InvalidUsername(String),
+    /// The password is too short or too long.
+    #[error("{0}")]
+    InvalidPassword(String),
+    /// The display name breaks its rules.
+    #[error("{0}")]
+    InvalidDisplayName(String),
+    /// The username is taken (case-insensitively).
+    #[error("username is already taken")]
+    UsernameTaken,
+    /// Unknown user or wrong password; deliberately indistinguishable.
+    #[error("invalid username or password")]
+    InvalidCredentials,
+    /// The token is missing, malformed, forged, expired, or its account is gone.
+    #[error("invalid or expired token")]
+    InvalidToken,
+    /// The account is banned; the text says until when.
+    #[error("{0}")]
+    Banned(String),
+    /// Too many attempts from this address.
+    #[error("too many attempts; retry later")]
+    RateLimited(Duration),
+    /// Something failed inside; details are logged, not returned.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl From<StoreError> for AuthError {
+    fn from(e: StoreError) -> Self {
+        AuthError::Internal(e.to_string())
+    }
+}
+
+/// Accounts and tokens.
+#[derive(Debug)]
+pub struct Accounts {
+    store: Arc<Store>,
+    passwords: Passwords,
+    tokens: Tokens,
+    limits: Arc<RateLimits>,
+}
+
+impl Accounts {
+    /// Builds the account service.
+    pub fn new(store: Arc<Store>, passwords: Passwords, tokens: Tokens, limits: Arc<RateLimits>) -> Self {
+        Self { store, passwords, tokens, limits }
+    }
+
+    /// The token issuer, for tests and tools.
+    pub fn tokens(&self) -> &Tokens {
+        &self.tokens
+    }
+
+    /// `POST /auth/register`.
+    pub async fn register(&self, ip: IpAddr, request: RegisterRequest) -> Result<RegisterResponse, AuthError> {
+        self.limits.check_auth(ip).map_err(AuthError::RateLimited)?;
+        let username = UserName::parse(&request.username).map_err(|e| AuthError::InvalidUsername(e.to_string()))?;
+        check_password(&request.password)?;
+        let display_name = match &request.display_name {
+            Some(text) => DisplayName::parse(text).map_err(|e| AuthError::InvalidDisplayName(e.to_string()))?,
+            None => DisplayName::parse(username.as_str()).map_err(|e| AuthError::InvalidDisplayName(e.to_string()))?,
+        };
+        let password_hash = self.passwords.hash(request.password).await.map_err(|e| AuthError::Internal(e.to_string()))?;
+        let user = NewUser {
+            avatar: avatar::default_for(&username),
+            username,
+            password_hash,
+            role: Role::User,
+            display_name,
+        };
+        match self.store.create_user(user).await {
+            Ok(user) => {
+                tracing::info!(user = %user.username, "registered");
+                Ok(RegisterResponse { user_id: user.id, username: user.username, role: user.role })
+            }
+            Err(StoreError::UsernameTaken) => Err(AuthError::UsernameTaken),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// `POST /auth/login`. Unknown users and wrong passwords take the same
+    /// path and time and get the same answer.
+    pub async fn login(&self, ip: IpAddr, request: LoginRequest) -> Result<LoginResponse, AuthError> {
+        self.limits.check_auth(ip).map_err(AuthError::RateLimited)?;
+        let user = match UserName::parse(&request.username) {
+            Ok(name) if request.password.len() <= MAX_PASSWORD_LEN => self.store.user_by_name(&name).await?,
+            _ => None,
+        };
+        let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
+        let password = if request.password.len() <= MAX_PASSWORD_LEN { request.password } else { String::new() };
+        let verified = self.passwords.verify(password, stored_hash).await;
+        let Some(user) = user.filter(|_| verified) else {
+            return Err(AuthError::InvalidCredentials);
+        };
+        if let Some(active) = self.store.active_ban(user.id, Timestamp::now()).await? {
+            return Err(AuthError::Banned(ban::describe(&active)));
+        }
+        let (token, expires_at) =
+            self.tokens.issue(user.id, &user.username, user.role).map_err(|e| AuthError::Internal(e.to_string()))?;
+        tracing::info!(user = %user.username, "logged in");
+        Ok(LoginResponse {
+            token,
+            token_type: "Bearer".to_owned(),
+            expires_at,
+            user_id: user.id,
+            username: user.username,
+            role: user.role,
+        })
+    }
+
+    /// Checks a token and the account behind it as it is now (exists, not
+    /// banned, current role).
+    pub async fn authenticate(&self, token: &str) -> Result<Identity, AuthError> {
+        let verified = self.tokens.verify(token).map_err(|_| AuthError::InvalidToken)?;
+        let user = self.store.user_by_id(verified.user_id).await?.ok_or(AuthError::InvalidToken)?;
+        if let Some(active) = self.store.active_ban(user.id, Timestamp::now()).await? {
+            return Err(AuthError::Banned(ban::describe(&active)));
+        }
+        Ok(Identity {
+            user_id: user.id,
+            username: user.username,
+            role: user.role,
+            token_expires_at: verified.expires_at,
+        })
+    }
+}
+
+fn check_password(password: &str) -> Result<(), AuthError> {
+    if password.len() < MIN_PASSWORD_LEN {
+        return Err(AuthError::InvalidPassword(format!("password must be at least {MIN_PASSWORD_LEN} bytes")));
+    }
+    if password.len() > MAX_PASSWORD_LEN {
+        return Err(AuthError::InvalidPassword(format!("password must be at most {MAX_PASSWORD_LEN} bytes")));
+    }
+    Ok(())
+}

@@ -1,0 +1,84 @@
+//! Sending, history and typing.
+
+use std::sync::Arc;
+
+use chat_api::{
+    MessageId, MessageText, RoomId, ServerEvent,
+    rpc::{DEFAULT_HISTORY_LIMIT, HistoryResult, MAX_HISTORY_LIMIT, SendMessageResult},
+};
+use tokio::sync::oneshot;
+
+use super::{ChatService, ServiceError};
+use crate::{
+    hub::{Connection, Frame},
+    store::{NewMessage, StoreError},
+};
+
+impl ChatService {
+    /// `send_message`: answered only after the message is committed. The
+    /// storage writer publishes it right after the commit, in id order, so
+    /// every member sees messages in id order.
+    pub async fn send_message(
+        &self,
+        conn: &Connection,
+        room_id: RoomId,
+        text: MessageText,
+    ) -> Result<SendMessageResult, ServiceError> {
+        let room = self.joined_room(conn, &room_id)?;
+        let max = self.settings.max_message_length;
+        if text.char_len() > max {
+            return Err(ServiceError::Invalid(format!("message must be at most {max} characters")));
+        }
+        self.limits.check_message(conn.user_id()).map_err(ServiceError::RateLimited)?;
+        self.hub.stop_typing(conn.user_id(), &room);
+
+        let message = NewMessage { room_id, user_id: conn.user_id(), username: conn.username().clone(), text };
+        let (stored_tx, stored_rx) = oneshot::channel();
+        let publish_to = Arc::clone(&room);
+        self.store
+            .append_message(message, move |stored| {
+                if let Ok(message) = &stored {
+                    let frame = Frame::event(&ServerEvent::MessageReceived(message.clone()));
+                    publish_to.publish_message(message.message_id, &frame);
+                }
+                // The caller may have disconnected; the message stands.
+                let _ = stored_tx.send(stored);
+            })
+            .await?;
+        match stored_rx.await.map_err(|_| StoreError::Closed)? {
+            Ok(message) => Ok(SendMessageResult { message_id: message.message_id, timestamp: message.timestamp }),
+            Err(StoreError::NoSuchRoom) => Err(ServiceError::room_not_found(&room.id().clone())),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// `get_history`: a page of older messages, oldest first.
+    pub async fn history(
+        &self,
+        conn: &Connection,
+        room_id: RoomId,
+        before: Option<MessageId>,
+        limit: Option<u32>,
+    ) -> Result<HistoryResult, ServiceError> {
+        self.joined_room(conn, &room_id)?;
+        let limit = limit.unwrap_or(DEFAULT_HISTORY_LIMIT);
+        if !(1..=MAX_HISTORY_LIMIT).contains(&limit) {
+            return Err(ServiceError::Invalid(format!("limit must be between 1 and {MAX_HISTORY_LIMIT}")));
+        }
+        let (messages, has_more) = self.store.history(room_id, before, limit).await?;
+        Ok(HistoryResult { messages, has_more })
+    }
+
+    /// `start_typing`.
+    pub fn start_typing(&self, conn: &Connection, room_id: &RoomId) -> Result<(), ServiceError> {
+        let room = self.joined_room(conn, room_id)?;
+        self.hub.start_typing(conn, &room).map_err(|_| ServiceError::NotMember(room_id.clone()))
+    }
+
+    /// `stop_typing`.
+    pub fn stop_typing(&self, conn: &Connection, room_id: &RoomId) -> Result<(), ServiceError> {
+        let room = self.joined_room(conn, room_id)?;
+        self.hub.stop_typing(conn.user_id(), &room);
+        Ok(())
+    }
+}

@@ -1,0 +1,43 @@
+//! Use cases. Each public method is one thing a client can ask for; it
+//! checks the rules (via [`crate::domain`]), persists first through the
+//! [`Store`], then publishes through the [`Hub`]. Nothing here knows HTTP,
+//! WebSocket or JSON-RPC; errors are [`ServiceError`] and [`AuthError`],
+//! mapped to wire errors in `transport`.
+//!
+//! Files: [`accounts`] (register, login, token checks), [`rooms`],
+//! [`messages`] (send, history, typing), [`profiles`], [`moderation`],
+//! [`limits`] (rate limits and connection caps), [`seed`] (first-start
+//! accounts and rooms).
+
+pub mod accounts;
+mod error;
+pub mod limits;
+mod messages;
+mod moderation;
+mod profiles;
+mod rooms;
+pub mod seed;
+
+use std::sync::Arc;
+
+pub use accounts::{Accounts, AuthError};
+pub use error::ServiceError;
+pub use limits::RateLimits;
+
+use crate::{config::ChatConfig, hub::Hub, store::Store};
+
+/// The chat use cases, shared by every connection.
+#[derive(Debug)]
+pub struct ChatService {
+    store: Arc<Store>,
+    hub: Arc<Hub>,
+    limits: Arc<RateLimits>,
+    settings: ChatConfig,
+}
+
+impl ChatService {
+    /// Builds the service over its collaborators.
+    pub fn new(store: Arc<Store>, hub: Arc<Hub>, limits: Arc<RateLimits>, settings: ChatConfig) -> Self {
+        Self { store, hub, limits, settings }
+    }
+}

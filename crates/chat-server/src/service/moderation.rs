@@ -1,0 +1,168 @@
+//! Kicks, bans and announcements.
+
+use chat_api::{
+    CloseCode, MessageText, Reason, ServerEvent, Timestamp, UserName,
+    notifications::{Announcement, AnnouncementLevel, Kicked},
+};
+
+use super::{ChatService, ServiceError};
+use crate::{
+    domain::{
+        ban,
+        permissions::{self, Action, Party},
+    },
+    hub::{Connection, Frame},
+    store::{AuditAction, AuditEntry, BanRecord, UserRecord},
+};
+
+impl ChatService {
+    /// Loads the actor and target and checks the role rules.
+    async fn moderation_parties(
+        &self,
+        conn: &Connection,
+        action: Action,
+        target: &UserName,
+    ) -> Result<(UserRecord, UserRecord), ServiceError> {
+        let actor = self.current_account(conn).await?;
+        permissions::may(actor.role, action).map_err(|d| ServiceError::Forbidden(d.to_string()))?;
+        let target = self.store.user_by_name(target).await?.ok_or_else(|| ServiceError::user_not_found(target))?;
+        permissions::may_act_on(
+            Party { id: actor.id, role: actor.role },
+            action,
+            Party { id: target.id, role: target.role },
+        )
+        .map_err(|d| ServiceError::Forbidden(d.to_string()))?;
+        Ok((actor, target))
+    }
+
+    /// `kick_user`: true if any connection was kicked.
+    pub async fn kick(&self, conn: &Connection, target: UserName, reason: Reason) -> Result<bool, ServiceError> {
+        let (actor, target) = self.moderation_parties(conn, Action::Kick, &target).await?;
+        self.store
+            .audit(AuditEntry {
+                actor_id: actor.id,
+                actor: actor.username,
+                action: AuditAction::Kick,
+                target: target.username.to_string(),
+                reason: Some(reason.to_string()),
+                detail: None,
+            })
+            .await?;
+        let notice = |room_id| {
+            Frame::event(&ServerEvent::UserKicked(Kicked {
+                username: target.username.clone(),
+                reason: reason.clone(),
+                room_id,
+            }))
+        };
+        let own = notice(None);
+        let close_reason = close_text("kicked", &reason);
+        Ok(self.hub.disconnect_user(
+            target.id,
+            Some(&own),
+            |room| Some(notice(Some(room.clone()))),
+            CloseCode::Kicked,
+            &close_reason,
+        ))
+    }
+
+    /// `ban_user`: stores the ban, then disconnects the user with 4003.
+    pub async fn ban(
+        &self,
+        conn: &Connection,
+        target: UserName,
+        reason: Reason,
+        duration_seconds: Option<u64>,
+    ) -> Result<bool, ServiceError> {
+        let expires_at = ban::expiry(Timestamp::now(), duration_seconds).map_err(ServiceError::Invalid)?;
+        let (actor, target) = self.moderation_parties(conn, Action::Ban, &target).await?;
+        let record = BanRecord { reason: reason.to_string(), expires_at };
+        let entry = AuditEntry {
+            actor_id: actor.id,
+            actor: actor.username,
+            action: AuditAction::Ban,
+            target: target.username.to_string(),
+            reason: Some(reason.to_string()),
+            detail: Some(ban::describe(&record)),
+        };
+        self.store.ban(target.id, record, entry).await?;
+        let close_reason = close_text("banned", &reason);
+        self.hub.disconnect_user(target.id, None, |_| None, CloseCode::Banned, &close_reason);
+        Ok(true)
+    }
+
+    /// `unban_user`: true also when there was no ban.
+    pub async fn unban(&self, conn: &Connection, target: UserName) -> Result<bool, ServiceError> {
+        let (actor, target) = self.moderation_parties(conn, Action::Unban, &target).await?;
+        let entry = AuditEntry {
+            actor_id: actor.id,
+            actor: actor.username,
+            action: AuditAction::Unban,
+            target: target.username.to_string(),
+            reason: None,
+            detail: None,
+        };
+        self.store.unban(target.id, entry).await?;
+        Ok(true)
+    }
+
+    /// `broadcast_announcement` (admins).
+    pub async fn announce(
+        &self,
+        conn: &Connection,
+        message: MessageText,
+        level: AnnouncementLevel,
+    ) -> Result<(), ServiceError> {
+        let actor = self.current_account(conn).await?;
+        permissions::may(actor.role, Action::Announce).map_err(|d| ServiceError::Forbidden(d.to_string()))?;
+        let max = self.settings.max_message_length;
+        if message.char_len() > max {
+            return Err(ServiceError::Invalid(format!("message must be at most {max} characters")));
+        }
+        self.store
+            .audit(AuditEntry {
+                actor_id: actor.id,
+                actor: actor.username,
+                action: AuditAction::Announce,
+                target: "*".to_owned(),
+                reason: None,
+                detail: Some(message.to_string()),
+            })
+            .await?;
+        let event = ServerEvent::SystemAnnouncement(Announcement {
+            message: message.to_string(),
+            level,
+            timestamp: Timestamp::now(),
+        });
+        self.hub.broadcast(&Frame::event(&event));
+        Ok(())
+    }
+}
+
+/// A close frame's reason: "kicked: spam", cut to fit the 123-byte limit
+/// of a WebSocket close frame on a character boundary.
+fn close_text(what: &str, reason: &Reason) -> String {
+    let mut text = if reason.as_str().is_empty() { what.to_owned() } else { format!("{what}: {reason}") };
+    if text.len() > 123 {
+        let mut end = 123;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_reasons_fit_a_close_frame() {
+        let long = Reason::parse(&"é".repeat(200)).unwrap();
+        let text = close_text("kicked", &long);
+        assert!(text.len() <= 123);
+        assert!(text.starts_with("kicked: é"));
+        assert_eq!(close_text("banned", &Reason::default()), "banned");
+    }
+}

@@ -1,0 +1,125 @@
+//! Joining, leaving, listing and deleting rooms.
+
+use std::sync::Arc;
+
+use chat_api::{
+    MessageId, RoomId, RoomName, ServerEvent,
+    notifications::{RoomCreated, RoomDeleted},
+    rpc::{JOIN_CATCH_UP_LIMIT, JOIN_RECENT_MESSAGES, JoinRoomResult},
+};
+
+use super::{ChatService, ServiceError};
+use crate::{
+    domain::permissions::{self, Action},
+    hub::{Connection, Frame, Room},
+    store::{AuditAction, AuditEntry},
+};
+
+impl ChatService {
+    /// `join_room`: creates the room if needed, adds the connection and
+    /// returns what it missed.
+    pub async fn join_room(
+        &self,
+        conn: &Arc<Connection>,
+        name: RoomName,
+        since: Option<MessageId>,
+    ) -> Result<JoinRoomResult, ServiceError> {
+        if name.len() > self.settings.max_room_name_length {
+            return Err(ServiceError::Invalid(format!(
+                "room name must be at most {} characters",
+                self.settings.max_room_name_length
+            )));
+        }
+        let id = name.id();
+        let (room, created) = match self.hub.room(&id) {
+            Some(room) => (room, false),
+            None => {
+                let (record, created) = self.store.create_room(name).await?;
+                let (room, added) = self.hub.add_room(record.id, record.name, MessageId(0));
+                (room, created && added)
+            }
+        };
+        let joined = self
+            .hub
+            .join(conn, &room, self.settings.max_users_per_room)
+            .map_err(|_| ServiceError::RoomFull(id.clone()))?;
+        // A concurrent delete_room may have removed the room between the
+        // look-up and the join; do not leave the connection in a ghost.
+        if !self.hub.room(&id).is_some_and(|current| Arc::ptr_eq(&current, &room)) {
+            self.hub.leave(conn, &id);
+            return Err(ServiceError::room_not_found(&id));
+        }
+        if created {
+            self.hub.broadcast(&Frame::event(&ServerEvent::RoomCreated(RoomCreated { room_info: room.info() })));
+        }
+        let limit = if since.is_some() { JOIN_CATCH_UP_LIMIT } else { JOIN_RECENT_MESSAGES };
+        let recent = self.store.messages_between(id.clone(), since, joined.published_upto, limit).await?;
+        Ok(JoinRoomResult {
+            room_id: id,
+            room_name: room.name().clone(),
+            user_count: joined.user_count,
+            existing_users: joined.users,
+            recent_messages: recent,
+        })
+    }
+
+    /// `leave_room`.
+    pub fn leave_room(&self, conn: &Connection, room: &RoomId) -> Result<(), ServiceError> {
+        if self.hub.room(room).is_none() {
+            return Err(ServiceError::room_not_found(room));
+        }
+        if !self.hub.leave(conn, room) {
+            return Err(ServiceError::NotMember(room.clone()));
+        }
+        Ok(())
+    }
+
+    /// `list_rooms`.
+    pub fn list_rooms(&self) -> Vec<chat_api::RoomInfo> {
+        self.hub.room_infos()
+    }
+
+    /// `list_users`.
+    pub fn list_users(&self, room: &RoomId) -> Result<Vec<chat_api::UserName>, ServiceError> {
+        Ok(self.room(room)?.users())
+    }
+
+    /// `delete_room` (admins): removes the room and its history.
+    pub async fn delete_room(&self, conn: &Connection, room: RoomId) -> Result<(), ServiceError> {
+        let actor = self.current_account(conn).await?;
+        permissions::may(actor.role, Action::DeleteRoom).map_err(|d| ServiceError::Forbidden(d.to_string()))?;
+        if room == RoomId::general() {
+            return Err(ServiceError::Forbidden("the general room cannot be deleted".to_owned()));
+        }
+        let name = self.room(&room)?.name().clone();
+        if !self.store.delete_room(room.clone()).await? {
+            return Err(ServiceError::room_not_found(&room));
+        }
+        self.store
+            .audit(AuditEntry {
+                actor_id: actor.id,
+                actor: actor.username,
+                action: AuditAction::DeleteRoom,
+                target: room.to_string(),
+                reason: None,
+                detail: None,
+            })
+            .await?;
+        self.hub.remove_room(&room);
+        self.hub.broadcast(&Frame::event(&ServerEvent::RoomDeleted(RoomDeleted { room_id: room, room_name: name })));
+        Ok(())
+    }
+
+    pub(super) fn room(&self, id: &RoomId) -> Result<Arc<Room>, ServiceError> {
+        self.hub.room(id).ok_or_else(|| ServiceError::room_not_found(id))
+    }
+
+    /// The room, if this connection has joined it.
+    pub(super) fn joined_room(&self, conn: &Connection, id: &RoomId) -> Result<Arc<Room>, ServiceError> {
+        let room = self.room(id)?;
+        if !conn.in_room(id) {
+            return Err(ServiceError::NotMember(id.clone()));
+        }
+        Ok(room)
+    }
+}

@@ -1,0 +1,129 @@
+//! SQLite storage.
+//!
+//! One writer thread owns the only write connection and commits whatever
+//! has queued up as one transaction (group commit), so concurrent sends
+//! share an fsync instead of paying one each. Reads use a small pool of
+//! read-only connections on the blocking pool; WAL lets them run beside the
+//! writer. Every query lives in this module; callers see records and
+//! newtypes, never SQL.
+//!
+//! Files: [`schema`] (migrations), [`writer`] (group commit), [`reader`]
+//! (read pool), and one file per table family: [`users`], [`rooms`],
+//! [`messages`], [`moderation`].
+
+mod messages;
+mod moderation;
+mod reader;
+mod rooms;
+mod schema;
+mod users;
+mod writer;
+
+use std::path::{Path, PathBuf};
+
+use chat_api::{NameError, Timestamp};
+use rusqlite::Connection;
+
+pub use messages::{NewMessage, StoredMessage};
+pub use moderation::{AuditAction, AuditEntry, BanRecord};
+pub use rooms::RoomRecord;
+pub use users::{NewUser, ProfileChange, UserRecord};
+
+use reader::ReadPool;
+use writer::Writer;
+
+/// The database file inside the data directory.
+pub const DATABASE_FILE: &str = "chat.db";
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite refused or failed.
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The batch this write belonged to could not be committed (disk full,
+    /// I/O error); nothing of it was stored.
+    #[error("commit failed: {0}")]
+    Commit(String),
+    /// The room does not exist (any more).
+    #[error("no such room")]
+    NoSuchRoom,
+    /// A username that already exists (case-insensitively).
+    #[error("username taken")]
+    UsernameTaken,
+    /// A stored value no longer parses; the database was edited by hand or
+    /// is damaged.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// The store is shutting down.
+    #[error("storage is closed")]
+    Closed,
+    /// Creating the data directory or a blocking task failed.
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl From<NameError> for StoreError {
+    fn from(e: NameError) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}
+
+/// Handle to the database. Cheap to share behind an `Arc`.
+#[derive(Debug)]
+pub struct Store {
+    writer: Writer,
+    reader: ReadPool,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `data_dir` and applies
+    /// pending migrations.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir)?;
+        let path = data_dir.join(DATABASE_FILE);
+        let conn = open_connection(&path)?;
+        schema::migrate(&conn)?;
+        Ok(Self { writer: Writer::start(conn)?, reader: ReadPool::new(path.clone()), path })
+    }
+
+    /// Path of the database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Finishes every queued write, then stops the writer thread.
+    pub async fn close(&self) {
+        self.writer.close().await;
+    }
+}
+
+/// Opens a connection with the settings every connection shares.
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    // WAL lets readers run beside the writer; synchronous=FULL makes every
+    // commit durable before `send_message` is answered.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 5000;",
+    )?;
+    Ok(conn)
+}
+
+fn now_millis() -> i64 {
+    Timestamp::now().unix_millis()
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+
+    pub(crate) fn temp_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        (dir, store)
+    }
+}

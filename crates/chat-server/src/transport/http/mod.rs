@@ -1,0 +1,6 @@
+//! REST routes and HTTP-level rules.
+
+pub mod auth;
+pub mod error;
+pub mod health;
+pub mod origin;

@@ -1,0 +1,11 @@
+//! WebSocket connections: the authenticated upgrade and the per-connection
+//! lifecycle.
+
+pub mod session;
+pub mod upgrade;
+mod writer;
+
+/// tungstenite's read and write buffers per connection. The defaults
+/// (128 KiB) cost ~140 KB per idle connection; 8 KiB keeps that near 13 KB
+/// and still holds dozens of chat frames per write.
+pub const SOCKET_BUFFER_BYTES: usize = 8 * 1024;

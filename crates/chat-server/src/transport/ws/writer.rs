@@ -1,0 +1,62 @@
+//! The writer task: drains a connection's outbox into its socket.
+//!
+//! Whatever is queued is written as one batch and flushed once, so a busy
+//! connection costs one syscall per batch rather than per frame. Every
+//! write is bounded by the write timeout: a peer that stops reading is
+//! dropped, never waited for.
+
+use std::{sync::Arc, time::Duration};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use chat_api::CloseCode;
+use futures_util::{SinkExt, stream::SplitSink};
+use tokio::sync::mpsc;
+
+use crate::hub::{Connection, Frame};
+
+/// Most frames written before a flush.
+const MAX_FRAMES_PER_FLUSH: usize = 256;
+
+type Sink = SplitSink<WebSocket, Message>;
+
+pub(super) async fn run(mut sink: Sink, mut outbox: mpsc::Receiver<Frame>, conn: Arc<Connection>, timeout: Duration) {
+    loop {
+        tokio::select! {
+            biased;
+            () = conn.closed() => break,
+            frame = outbox.recv() => {
+                let Some(frame) = frame else { return };
+                let written = tokio::time::timeout(timeout, write_batch(&mut sink, frame, &mut outbox)).await;
+                if !matches!(written, Ok(Ok(()))) {
+                    conn.close(CloseCode::TooSlow, "too slow: write timed out");
+                    return;
+                }
+            }
+        }
+    }
+    let Some(reason) = conn.close_reason().cloned() else { return };
+    let goodbye = async {
+        // A client closed for being slow gets no backlog; anyone else gets
+        // what was queued before the close (e.g. the kick notice).
+        if reason.code != CloseCode::TooSlow {
+            while let Ok(frame) = outbox.try_recv() {
+                sink.feed(Message::Text(frame.into_inner())).await?;
+            }
+        }
+        let close = CloseFrame { code: reason.code.code(), reason: reason.reason.into() };
+        sink.send(Message::Close(Some(close))).await
+    };
+    // Errors here mean the peer is gone; there is nobody left to tell.
+    let _ = tokio::time::timeout(timeout, goodbye).await;
+}
+
+async fn write_batch(sink: &mut Sink, first: Frame, outbox: &mut mpsc::Receiver<Frame>) -> Result<(), axum::Error> {
+    sink.feed(Message::Text(first.into_inner())).await?;
+    for _ in 1..MAX_FRAMES_PER_FLUSH {
+        match outbox.try_recv() {
+            Ok(frame) => sink.feed(Message::Text(frame.into_inner())).await?,
+            Err(_) => break,
+        }
+    }
+    sink.flush().await
+}
