@@ -151,16 +151,9 @@ mod tests {
 
     #[test]
     fn avatar_uses_snake_case_wire_names() {
-        let avatar = Avatar {
-            breed: Breed::MaineCoon,
-            color: CatColor::Orange,
-            expression: Expression::Sleepy,
-        };
+        let avatar = Avatar { breed: Breed::MaineCoon, color: CatColor::Orange, expression: Expression::Sleepy };
         let json = serde_json::to_value(avatar).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({"breed": "maine_coon", "color": "orange", "expression": "sleepy"})
-        );
+        assert_eq!(json, serde_json::json!({"breed": "maine_coon", "color": "orange", "expression": "sleepy"}));
         assert_eq!("maine_coon".parse::<Breed>(), Ok(Breed::MaineCoon));
         assert!("dog".parse::<Breed>().is_err());
     }

@@ -18,8 +18,8 @@ use jsonrpsee::proc_macros::rpc;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Avatar, DisplayName, Message, MessageId, MessageText, Profile, Reason, RoomId, RoomInfo,
-    RoomName, Timestamp, UserName, notifications::AnnouncementLevel,
+    Avatar, DisplayName, Message, MessageId, MessageText, Profile, Reason, RoomId, RoomInfo, RoomName, Timestamp,
+    UserName, notifications::AnnouncementLevel,
 };
 
 /// Result of `join_room`.
@@ -94,11 +94,7 @@ pub trait ChatApi {
     /// Joins (creating if needed) a room. Joining a room the connection is
     /// already in notifies nobody and just returns the room again.
     #[method(name = "join_room", param_kind = map, with_extensions)]
-    async fn join_room(
-        &self,
-        room_name: RoomName,
-        since_message_id: Option<MessageId>,
-    ) -> RpcResult<JoinRoomResult>;
+    async fn join_room(&self, room_name: RoomName, since_message_id: Option<MessageId>) -> RpcResult<JoinRoomResult>;
 
     /// Leaves a room on this connection.
     #[method(name = "leave_room", param_kind = map, with_extensions)]
@@ -165,11 +161,7 @@ pub trait ChatApi {
 
     /// Sends a `system_announcement` to every connected client.
     #[method(name = "broadcast_announcement", param_kind = map, with_extensions)]
-    async fn broadcast_announcement(
-        &self,
-        message: MessageText,
-        level: AnnouncementLevel,
-    ) -> RpcResult<()>;
+    async fn broadcast_announcement(&self, message: MessageText, level: AnnouncementLevel) -> RpcResult<()>;
 
     /// Deletes a room and its history. `general` cannot be deleted.
     #[method(name = "delete_room", param_kind = map, with_extensions)]

@@ -110,10 +110,7 @@ impl Loader {
         }
         let mut builder = config::Config::builder();
 
-        let named = self
-            .explicit_file
-            .clone()
-            .or_else(|| self.env.get("CHAT_CONFIG_FILE").map(PathBuf::from));
+        let named = self.explicit_file.clone().or_else(|| self.env.get("CHAT_CONFIG_FILE").map(PathBuf::from));
         if let Some(path) = named {
             builder = builder.add_source(toml_file(&path).required(true));
         } else if let Some(path) = &self.default_file {
@@ -124,9 +121,7 @@ impl Loader {
             .iter()
             .filter_map(|(from, to)| self.env.get(*from).map(|v| ((*to).to_owned(), v.clone())))
             .collect();
-        builder = builder.add_source(
-            Environment::default().separator("__").try_parsing(true).source(Some(short)),
-        );
+        builder = builder.add_source(Environment::default().separator("__").try_parsing(true).source(Some(short)));
         builder = builder.add_source(
             Environment::with_prefix("CHAT")
                 .prefix_separator("__")

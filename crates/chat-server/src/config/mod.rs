@@ -58,12 +58,7 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self {
-            host: "127.0.0.1".to_owned(),
-            port: 3000,
-            cors: Vec::new(),
-            max_connections: 10_000,
-        }
+        Self { host: "127.0.0.1".to_owned(), port: 3000, cors: Vec::new(), max_connections: 10_000 }
     }
 }
 
@@ -225,13 +220,7 @@ pub struct ConnectionConfig {
 
 impl Default for ConnectionConfig {
     fn default() -> Self {
-        Self {
-            send_queue: 1024,
-            write_timeout_secs: 10,
-            max_in_flight: 32,
-            max_frame_bytes: 64 * 1024,
-            max_batch: 50,
-        }
+        Self { send_queue: 1024, write_timeout_secs: 10, max_in_flight: 32, max_frame_bytes: 64 * 1024, max_batch: 50 }
     }
 }
 

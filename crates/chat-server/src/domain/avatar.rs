@@ -31,9 +31,8 @@ mod tests {
 
     #[test]
     fn names_spread_over_breeds() {
-        let breeds: std::collections::HashSet<_> = (0..50)
-            .map(|i| default_for(&UserName::parse(&format!("user{i}")).unwrap()).breed)
-            .collect();
+        let breeds: std::collections::HashSet<_> =
+            (0..50).map(|i| default_for(&UserName::parse(&format!("user{i}")).unwrap()).breed).collect();
         assert!(breeds.len() > 3);
     }
 }

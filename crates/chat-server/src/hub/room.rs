@@ -169,7 +169,8 @@ impl Room {
     fn remove_member(&self, state: &mut Members, user: UserId) {
         let Some(member) = state.by_user.remove(&user) else { return };
         if member.typing_until.is_some() {
-            let event = ServerEvent::UserStoppedTyping(Typing { room_id: self.id.clone(), username: member.username.clone() });
+            let event =
+                ServerEvent::UserStoppedTyping(Typing { room_id: self.id.clone(), username: member.username.clone() });
             deliver(state, &Frame::event(&event), None);
         }
         let event = ServerEvent::UserLeft(PresenceChange {
@@ -216,7 +217,8 @@ impl Room {
         let started = member.typing_until.is_none();
         member.typing_until = Some(until);
         if started {
-            let event = ServerEvent::UserStartedTyping(Typing { room_id: self.id.clone(), username: member.username.clone() });
+            let event =
+                ServerEvent::UserStartedTyping(Typing { room_id: self.id.clone(), username: member.username.clone() });
             deliver(&state, &Frame::event(&event), Some(conn.user_id()));
         }
         Ok(started)
@@ -235,7 +237,8 @@ impl Room {
             return Some(until);
         }
         member.typing_until = None;
-        let event = ServerEvent::UserStoppedTyping(Typing { room_id: self.id.clone(), username: member.username.clone() });
+        let event =
+            ServerEvent::UserStoppedTyping(Typing { room_id: self.id.clone(), username: member.username.clone() });
         deliver(&state, &Frame::event(&event), Some(user));
         None
     }

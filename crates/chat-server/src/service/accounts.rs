@@ -82,14 +82,10 @@ impl Accounts {
             Some(text) => DisplayName::parse(text).map_err(|e| AuthError::InvalidDisplayName(e.to_string()))?,
             None => DisplayName::parse(username.as_str()).map_err(|e| AuthError::InvalidDisplayName(e.to_string()))?,
         };
-        let password_hash = self.passwords.hash(request.password).await.map_err(|e| AuthError::Internal(e.to_string()))?;
-        let user = NewUser {
-            avatar: avatar::default_for(&username),
-            username,
-            password_hash,
-            role: Role::User,
-            display_name,
-        };
+        let password_hash =
+            self.passwords.hash(request.password).await.map_err(|e| AuthError::Internal(e.to_string()))?;
+        let user =
+            NewUser { avatar: avatar::default_for(&username), username, password_hash, role: Role::User, display_name };
         match self.store.create_user(user).await {
             Ok(user) => {
                 tracing::info!(user = %user.username, "registered");

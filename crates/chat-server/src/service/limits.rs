@@ -2,13 +2,7 @@
 //! caps. With `rate_limit.enabled = false` only the global connection cap
 //! (`server.max_connections`) remains.
 
-use std::{
-    collections::HashMap,
-    net::IpAddr,
-    num::NonZeroU32,
-    sync::Arc,
-    time::Duration,
-};
+use std::{collections::HashMap, net::IpAddr, num::NonZeroU32, sync::Arc, time::Duration};
 
 use chat_api::UserId;
 use governor::{
@@ -74,10 +68,14 @@ impl RateLimits {
     pub fn new(rate: &RateLimitConfig, server: &ServerConfig) -> Self {
         let enabled = rate.enabled;
         let messages = enabled.then(|| {
-            RateLimiter::keyed(Quota::per_minute(nonzero(rate.messages_per_minute)).allow_burst(nonzero(rate.message_burst)))
+            RateLimiter::keyed(
+                Quota::per_minute(nonzero(rate.messages_per_minute)).allow_burst(nonzero(rate.message_burst)),
+            )
         });
         let auth = enabled.then(|| {
-            RateLimiter::keyed(Quota::per_hour(nonzero(rate.login_attempts_per_hour)).allow_burst(nonzero(rate.login_burst)))
+            RateLimiter::keyed(
+                Quota::per_hour(nonzero(rate.login_attempts_per_hour)).allow_burst(nonzero(rate.login_burst)),
+            )
         });
         Self {
             messages,

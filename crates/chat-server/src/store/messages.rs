@@ -44,7 +44,13 @@ fn insert_message(conn: &Connection, msg: &NewMessage) -> Result<Message, StoreE
 fn read_messages(conn: &Connection, sql: &str, args: impl rusqlite::Params) -> Result<Vec<Message>, StoreError> {
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(args, |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, i64>(4)?))
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, i64>(4)?,
+        ))
     })?;
     let mut messages = Vec::new();
     for row in rows {

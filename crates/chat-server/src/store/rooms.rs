@@ -22,10 +22,13 @@ impl Store {
             .write(move |conn| {
                 let id = name.id();
                 let created = conn
-                    .prepare_cached("INSERT INTO rooms (id, name, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING")?
+                    .prepare_cached(
+                        "INSERT INTO rooms (id, name, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
+                    )?
                     .execute(params![id.as_str(), name.as_str(), now_millis()])?;
-                let stored: String =
-                    conn.prepare_cached("SELECT name FROM rooms WHERE id = ?1")?.query_row([id.as_str()], |r| r.get(0))?;
+                let stored: String = conn
+                    .prepare_cached("SELECT name FROM rooms WHERE id = ?1")?
+                    .query_row([id.as_str()], |r| r.get(0))?;
                 Ok((RoomRecord { id, name: RoomName::parse(&stored)? }, created > 0))
             })
             .await

@@ -92,23 +92,24 @@ fn find_user(conn: &Connection, clause: &str, param: &dyn rusqlite::ToSql) -> Re
 /// Inserts an account inside the writer's transaction.
 pub(super) fn insert_user(conn: &Connection, user: &NewUser) -> Result<UserRecord, StoreError> {
     let now = now_millis();
-    let inserted = conn.prepare_cached(
-        "INSERT INTO users (username, username_key, password_hash, role, display_name,
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO users (username, username_key, password_hash, role, display_name,
                             avatar_breed, avatar_color, avatar_expression, created_at, last_seen)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
          ON CONFLICT (username_key) DO NOTHING",
-    )?
-    .execute(params![
-        user.username.as_str(),
-        user.username.key(),
-        user.password_hash,
-        user.role.as_str(),
-        user.display_name.as_str(),
-        user.avatar.breed.as_str(),
-        user.avatar.color.as_str(),
-        user.avatar.expression.as_str(),
-        now,
-    ])?;
+        )?
+        .execute(params![
+            user.username.as_str(),
+            user.username.key(),
+            user.password_hash,
+            user.role.as_str(),
+            user.display_name.as_str(),
+            user.avatar.breed.as_str(),
+            user.avatar.color.as_str(),
+            user.avatar.expression.as_str(),
+            now,
+        ])?;
     if inserted == 0 {
         return Err(StoreError::UsernameTaken);
     }
@@ -179,7 +180,12 @@ impl Store {
                     conn.prepare_cached(
                         "UPDATE users SET avatar_breed = ?2, avatar_color = ?3, avatar_expression = ?4 WHERE id = ?1",
                     )?
-                    .execute(params![id.0, avatar.breed.as_str(), avatar.color.as_str(), avatar.expression.as_str()])?;
+                    .execute(params![
+                        id.0,
+                        avatar.breed.as_str(),
+                        avatar.color.as_str(),
+                        avatar.expression.as_str()
+                    ])?;
                 }
                 find_user(conn, "id = ?1", &id.0)
             })

@@ -67,9 +67,7 @@ pub(super) struct Writer {
 impl Writer {
     pub(super) fn start(conn: Connection) -> Result<Self, StoreError> {
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
-        let thread = std::thread::Builder::new()
-            .name("chat-store-writer".to_owned())
-            .spawn(move || run(conn, rx))?;
+        let thread = std::thread::Builder::new().name("chat-store-writer".to_owned()).spawn(move || run(conn, rx))?;
         Ok(Self { queue: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)) })
     }
 

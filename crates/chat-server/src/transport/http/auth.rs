@@ -13,9 +13,8 @@ use super::error::HttpError;
 use crate::app::AppState;
 
 fn parse_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, HttpError> {
-    body.map(|Json(value)| value).map_err(|rejection| {
-        HttpError::new(StatusCode::BAD_REQUEST, codes::INVALID_BODY, rejection.body_text())
-    })
+    body.map(|Json(value)| value)
+        .map_err(|rejection| HttpError::new(StatusCode::BAD_REQUEST, codes::INVALID_BODY, rejection.body_text()))
 }
 
 /// Creates an account: `201` with the new account.

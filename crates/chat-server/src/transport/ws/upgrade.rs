@@ -62,8 +62,12 @@ pub async fn upgrade(
     let slot = match state.limits.open_connection(peer.ip()) {
         Ok(slot) => slot,
         Err(ConnectionRefused::ServerFull) => {
-            return HttpError::new(StatusCode::SERVICE_UNAVAILABLE, codes::SERVER_FULL, "server is at its connection limit")
-                .into_response();
+            return HttpError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                codes::SERVER_FULL,
+                "server is at its connection limit",
+            )
+            .into_response();
         }
         Err(ConnectionRefused::TooManyFromAddress) => {
             return HttpError::new(
