@@ -88,6 +88,8 @@ pub mod codes {
     pub const INVALID_DISPLAY_NAME: &str = "invalid_display_name";
     /// 400: the body was not the expected JSON.
     pub const INVALID_BODY: &str = "invalid_body";
+    /// 413: the request body is larger than the server accepts.
+    pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
     /// 409: the username is taken (case-insensitively).
     pub const USERNAME_TAKEN: &str = "username_taken";
     /// 401: unknown user or wrong password (deliberately the same).

@@ -106,3 +106,11 @@ async fn unknown_routes_answer_in_the_error_shape() {
     assert_eq!(response.status(), 404);
     assert_eq!(body(response).await["error"]["code"], "not_found");
 }
+
+#[tokio::test]
+async fn oversized_bodies_get_413_in_the_error_shape() {
+    let server = TestServer::spawn().await;
+    let response = server.register("dave", &"p".repeat(20_000)).await;
+    assert_eq!(response.status(), 413);
+    assert_eq!(body(response).await["error"]["code"], "payload_too_large");
+}

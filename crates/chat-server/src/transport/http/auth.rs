@@ -13,8 +13,15 @@ use super::error::HttpError;
 use crate::app::AppState;
 
 fn parse_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, HttpError> {
-    body.map(|Json(value)| value)
-        .map_err(|rejection| HttpError::new(StatusCode::BAD_REQUEST, codes::INVALID_BODY, rejection.body_text()))
+    body.map(|Json(value)| value).map_err(|rejection| {
+        let text = rejection.body_text();
+        // axum reports the body limit as an unknown buffering error (400) in
+        // this version; http-body-util's message is what identifies it.
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE || text.contains("length limit exceeded") {
+            return HttpError::new(StatusCode::PAYLOAD_TOO_LARGE, codes::PAYLOAD_TOO_LARGE, "request body too large");
+        }
+        HttpError::new(StatusCode::BAD_REQUEST, codes::INVALID_BODY, text)
+    })
 }
 
 /// Creates an account: `201` with the new account.
