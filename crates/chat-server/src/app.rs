@@ -53,6 +53,8 @@ impl Deref for AppState {
 impl AppState {
     /// Opens storage, seeds a fresh database and wires every part.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        // Install the recorder before anything takes metric handles.
+        crate::metrics::handle();
         let data_dir = config.chat.data_dir.clone();
         let store = Arc::new(Store::open(&data_dir)?);
         let secret = load_or_create_secret(config.auth.jwt_secret.as_ref(), &data_dir)?;

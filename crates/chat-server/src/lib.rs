@@ -12,7 +12,8 @@
 //! - [`auth`]: argon2id passwords, JWT tokens, the signing secret.
 //! - [`domain`]: pure rules (permissions, ban expiry, default avatars).
 //! - [`config`]: the typed configuration and its layered loading.
-//! - [`app`]: the state handle that ties them together.
+//! - [`app`]: the state handle that ties them together; [`metrics`]: the
+//!   counters behind `GET /metrics`.
 //!
 //! [`run`] serves on a bound listener until a shutdown future resolves;
 //! `main` and the tests both call it.
@@ -23,6 +24,7 @@ pub mod config;
 pub mod domain;
 pub mod hub;
 pub mod logging;
+pub mod metrics;
 pub mod service;
 pub mod store;
 pub mod transport;

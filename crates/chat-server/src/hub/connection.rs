@@ -92,7 +92,10 @@ impl Connection {
     /// queued.
     pub fn push(&self, frame: &Frame) -> bool {
         match self.outbox.try_send(frame.clone()) {
-            Ok(()) => true,
+            Ok(()) => {
+                super::stats::frames_queued(1);
+                true
+            }
             Err(mpsc::error::TrySendError::Full(_)) => {
                 self.close(CloseCode::TooSlow, "too slow: send queue overflowed");
                 false
@@ -103,7 +106,10 @@ impl Connection {
 
     /// Asks the connection to close. The first reason given wins.
     pub fn close(&self, code: CloseCode, reason: &str) {
-        let _ = self.close_reason.set(CloseReason { code, reason: reason.to_owned() });
+        let first = self.close_reason.set(CloseReason { code, reason: reason.to_owned() }).is_ok();
+        if first && code == CloseCode::TooSlow {
+            super::stats::slow_closed();
+        }
         self.closing.cancel();
     }
 

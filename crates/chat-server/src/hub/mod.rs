@@ -9,6 +9,7 @@
 mod connection;
 mod frame;
 mod room;
+pub mod stats;
 
 use std::{
     collections::{BTreeMap, HashMap},

@@ -108,6 +108,7 @@ impl Accounts {
         let password = if request.password.len() <= MAX_PASSWORD_LEN { request.password } else { String::new() };
         let verified = self.passwords.verify(password, stored_hash).await;
         let Some(user) = user.filter(|_| verified) else {
+            metrics::counter!(crate::metrics::LOGINS, "result" => "refused").increment(1);
             return Err(AuthError::InvalidCredentials);
         };
         if let Some(active) = self.store.active_ban(user.id, Timestamp::now()).await? {
@@ -115,6 +116,7 @@ impl Accounts {
         }
         let (token, expires_at) =
             self.tokens.issue(user.id, &user.username, user.role).map_err(|e| AuthError::Internal(e.to_string()))?;
+        metrics::counter!(crate::metrics::LOGINS, "result" => "ok").increment(1);
         tracing::info!(user = %user.username, "logged in");
         Ok(LoginResponse {
             token,

@@ -24,6 +24,7 @@ impl ChatService {
         room_id: RoomId,
         text: MessageText,
     ) -> Result<SendMessageResult, ServiceError> {
+        let started = std::time::Instant::now();
         let room = self.joined_room(conn, &room_id)?;
         let max = self.settings.max_message_length;
         if text.char_len() > max {
@@ -46,7 +47,11 @@ impl ChatService {
             })
             .await?;
         match stored_rx.await.map_err(|_| StoreError::Closed)? {
-            Ok(message) => Ok(SendMessageResult { message_id: message.message_id, timestamp: message.timestamp }),
+            Ok(message) => {
+                self.stored.increment(1);
+                self.send_seconds.record(started.elapsed().as_secs_f64());
+                Ok(SendMessageResult { message_id: message.message_id, timestamp: message.timestamp })
+            }
             Err(StoreError::NoSuchRoom) => Err(ServiceError::room_not_found(&room.id().clone())),
             Err(e) => Err(e.into()),
         }

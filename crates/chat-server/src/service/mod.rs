@@ -30,6 +30,8 @@ use crate::{config::ChatConfig, hub::Hub, store::Store};
 #[derive(Debug)]
 pub struct ChatService {
     store: Arc<Store>,
+    send_seconds: metrics::Histogram,
+    stored: metrics::Counter,
     hub: Arc<Hub>,
     limits: Arc<RateLimits>,
     settings: ChatConfig,
@@ -38,6 +40,13 @@ pub struct ChatService {
 impl ChatService {
     /// Builds the service over its collaborators.
     pub fn new(store: Arc<Store>, hub: Arc<Hub>, limits: Arc<RateLimits>, settings: ChatConfig) -> Self {
-        Self { store, hub, limits, settings }
+        Self {
+            store,
+            hub,
+            limits,
+            settings,
+            send_seconds: metrics::histogram!(crate::metrics::SEND_LATENCY),
+            stored: metrics::counter!(crate::metrics::MESSAGES_IN),
+        }
     }
 }

@@ -117,6 +117,8 @@ impl Writer {
 }
 
 fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>) {
+    let commit_seconds = metrics::histogram!(crate::metrics::COMMIT_LATENCY);
+    let batch_size = metrics::histogram!(crate::metrics::COMMIT_BATCH);
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
     while let Some(job) = queue.blocking_recv() {
         batch.push(job);
@@ -126,7 +128,10 @@ fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>) {
                 Err(_) => break,
             }
         }
+        batch_size.record(batch.len() as f64);
+        let started = std::time::Instant::now();
         commit_batch(&conn, &mut batch);
+        commit_seconds.record(started.elapsed().as_secs_f64());
     }
 }
 

@@ -12,6 +12,7 @@ mod config_keys;
 mod handshake;
 mod limits;
 mod messaging;
+mod metrics;
 mod moderation;
 mod persistence;
 mod presence;

@@ -3,4 +3,5 @@
 pub mod auth;
 pub mod error;
 pub mod health;
+pub mod metrics;
 pub mod origin;

@@ -120,10 +120,9 @@ impl Dispatcher {
             }
             Some(MethodCallback::Sync(callback)) => callback(id, params, usize::MAX, ext.clone()),
             // The contract has no subscriptions; anything else is unknown.
-            _ => MethodResponse::error(
-                id,
-                error_object(ErrorCode::MethodNotFound, format!("unknown method {method:?}")),
-            ),
+            _ => {
+                MethodResponse::error(id, error_object(ErrorCode::MethodNotFound, format!("unknown method {method:?}")))
+            }
         }
     }
 }

@@ -31,6 +31,7 @@ pub async fn serve(socket: WebSocket, state: AppState, identity: Identity, slot:
     let settings = &state.config.connection;
     let (conn, outbox) = Connection::new(state.hub.next_conn_id(), identity, settings.send_queue);
     state.hub.register(&conn);
+    metrics::counter!(crate::metrics::CONNECTIONS_OPENED).increment(1);
     if state.shutting_down.is_cancelled() {
         conn.close(CloseCode::GoingAway, "server shutting down");
     }
