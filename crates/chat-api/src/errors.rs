@@ -84,6 +84,8 @@ pub struct RateLimitedData {
 pub enum CloseCode {
     /// 1001: the server is shutting down.
     GoingAway,
+    /// 1008: a `/ws/text` client could not join its room (full).
+    PolicyViolation,
     /// 1009: a frame exceeded the size limit.
     TooLarge,
     /// 4001: kicked by a moderator.
@@ -99,6 +101,7 @@ impl CloseCode {
     pub const fn code(self) -> u16 {
         match self {
             CloseCode::GoingAway => 1001,
+            CloseCode::PolicyViolation => 1008,
             CloseCode::TooLarge => 1009,
             CloseCode::Kicked => 4001,
             CloseCode::Banned => 4003,
@@ -108,7 +111,7 @@ impl CloseCode {
 
     /// The close code for a number received on the wire, if it is one of ours.
     pub fn from_code(code: u16) -> Option<Self> {
-        [Self::GoingAway, Self::TooLarge, Self::Kicked, Self::Banned, Self::TooSlow]
+        [Self::GoingAway, Self::PolicyViolation, Self::TooLarge, Self::Kicked, Self::Banned, Self::TooSlow]
             .into_iter()
             .find(|c| c.code() == code)
     }

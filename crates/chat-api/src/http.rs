@@ -84,6 +84,8 @@ pub mod codes {
     pub const INVALID_USERNAME: &str = "invalid_username";
     /// 400: the password is too short or too long.
     pub const INVALID_PASSWORD: &str = "invalid_password";
+    /// 400: the `room` of `/ws/text` is not a valid room name.
+    pub const INVALID_ROOM: &str = "invalid_room";
     /// 400: the display name breaks its rules.
     pub const INVALID_DISPLAY_NAME: &str = "invalid_display_name";
     /// 400: the body was not the expected JSON.

@@ -10,7 +10,9 @@ use parking_lot::Mutex;
 use tokio::sync::mpsc;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
-use super::Frame;
+use axum::extract::ws::Utf8Bytes;
+
+use super::{Encoding, Frame};
 
 /// Identifies a connection for its lifetime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -44,7 +46,8 @@ pub struct Identity {
 pub struct Connection {
     id: ConnId,
     identity: Identity,
-    outbox: mpsc::Sender<Frame>,
+    encoding: Encoding,
+    outbox: mpsc::Sender<Utf8Bytes>,
     closing: CancellationToken,
     close_reason: OnceLock<CloseReason>,
     rooms: Mutex<BTreeSet<RoomId>>,
@@ -53,11 +56,17 @@ pub struct Connection {
 impl Connection {
     /// A connection and the receiving end of its outbox, which the socket
     /// writer drains.
-    pub fn new(id: ConnId, identity: Identity, queue: usize) -> (Arc<Self>, mpsc::Receiver<Frame>) {
+    pub fn new(
+        id: ConnId,
+        identity: Identity,
+        encoding: Encoding,
+        queue: usize,
+    ) -> (Arc<Self>, mpsc::Receiver<Utf8Bytes>) {
         let (outbox, rx) = mpsc::channel(queue);
         let conn = Self {
             id,
             identity,
+            encoding,
             outbox,
             closing: CancellationToken::new(),
             close_reason: OnceLock::new(),
@@ -76,6 +85,11 @@ impl Connection {
         &self.identity
     }
 
+    /// The encoding it speaks.
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
     /// Its user's id.
     pub fn user_id(&self) -> UserId {
         self.identity.user_id
@@ -91,7 +105,9 @@ impl Connection {
     /// hold up the sender or grow memory. Returns whether the frame was
     /// queued.
     pub fn push(&self, frame: &Frame) -> bool {
-        match self.outbox.try_send(frame.clone()) {
+        // Frames this connection's encoding has no form for are skipped.
+        let Some(bytes) = frame.encoded(self.encoding) else { return true };
+        match self.outbox.try_send(bytes) {
             Ok(()) => {
                 super::stats::frames_queued(1);
                 true

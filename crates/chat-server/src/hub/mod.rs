@@ -25,7 +25,7 @@ use parking_lot::{Mutex, RwLock};
 use tokio::time::Instant;
 
 pub use connection::{CloseReason, ConnId, Connection, Identity};
-pub use frame::Frame;
+pub use frame::{Encoding, Frame};
 pub use room::{Joined, NotInRoom, Room, RoomFull};
 
 /// How long a typing indicator lasts without a new `start_typing`.

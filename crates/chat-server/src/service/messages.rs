@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use chat_api::{
-    MessageId, MessageText, RoomId, ServerEvent,
+    MessageId, MessageText, RoomId,
     rpc::{DEFAULT_HISTORY_LIMIT, HistoryResult, MAX_HISTORY_LIMIT, SendMessageResult},
 };
 use tokio::sync::oneshot;
@@ -36,10 +36,11 @@ impl ChatService {
         let message = NewMessage { room_id, user_id: conn.user_id(), username: conn.username().clone(), text };
         let (stored_tx, stored_rx) = oneshot::channel();
         let publish_to = Arc::clone(&room);
+        let sender = conn.user_id();
         self.store
             .append_message(message, move |stored| {
                 if let Ok(message) = &stored {
-                    let frame = Frame::event(&ServerEvent::MessageReceived(message.clone()));
+                    let frame = Frame::message(message, sender);
                     publish_to.publish_message(message.message_id, &frame);
                 }
                 // The caller may have disconnected; the message stands.

@@ -77,6 +77,7 @@ impl ChatService {
         let expires_at = ban::expiry(Timestamp::now(), duration_seconds).map_err(ServiceError::Invalid)?;
         let (actor, target) = self.moderation_parties(conn, Action::Ban, &target).await?;
         let record = BanRecord { reason: reason.to_string(), expires_at };
+        let record_for_notice = record.clone();
         let entry = AuditEntry {
             actor_id: actor.id,
             actor: actor.username,
@@ -87,7 +88,9 @@ impl ChatService {
         };
         self.store.ban(target.id, record, entry).await?;
         let close_reason = close_text("banned", &reason);
-        self.hub.disconnect_user(target.id, None, |_| None, CloseCode::Banned, &close_reason);
+        // The contract has no ban notification; text clients get a line.
+        let own = Frame::system(ban_notice(&record_for_notice));
+        self.hub.disconnect_user(target.id, Some(&own), |_| None, CloseCode::Banned, &close_reason);
         Ok(true)
     }
 
@@ -136,6 +139,19 @@ impl ChatService {
         });
         self.hub.broadcast(&Frame::event(&event));
         Ok(())
+    }
+}
+
+/// The line a banned text client reads before its connection closes.
+fn ban_notice(ban: &BanRecord) -> String {
+    let until = match ban.expires_at {
+        Some(until) => format!("until {until}"),
+        None => "permanently".to_owned(),
+    };
+    if ban.reason.is_empty() {
+        format!("You have been banned {until}")
+    } else {
+        format!("You have been banned {until}: {}", ban.reason)
     }
 }
 

@@ -30,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/register", post(http::auth::register))
         .route("/auth/login", post(http::auth::login))
         .route("/ws", get(ws::upgrade::upgrade))
+        .route("/ws/text", get(ws::upgrade::upgrade_text))
         .route("/metrics", get(http::metrics::metrics))
         .fallback(http::error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -18,3 +18,4 @@ mod persistence;
 mod presence;
 mod rpc_wire;
 mod slow_clients;
+mod text_gateway;

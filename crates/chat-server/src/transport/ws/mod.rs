@@ -1,7 +1,10 @@
-//! WebSocket connections: the authenticated upgrade and the per-connection
-//! lifecycle.
+//! WebSocket connections: the authenticated upgrades of `/ws` (JSON-RPC)
+//! and `/ws/text` (plain lines), and the per-connection lifecycle they
+//! share.
 
+mod rpc_reader;
 pub mod session;
+mod text_reader;
 pub mod upgrade;
 mod writer;
 

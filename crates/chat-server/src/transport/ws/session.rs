@@ -1,47 +1,55 @@
-//! One connection's lifecycle: register → read loop → cleanup.
-//!
-//! The read loop owns the inbound half of the socket and the calls in
-//! flight; a separate writer task owns the outbound half (see `writer`).
-//! Calls are driven inside this task (not spawned), at most
-//! `connection.max_in_flight` at once: when that many are pending, frames
-//! stay unread and TCP pushes back on the client. Calls start in the order
-//! their frames arrived, so one client's messages are stored in the order
-//! it sent them.
+//! One connection's lifecycle, for both encodings: register → read loop →
+//! cleanup. The read loop is the only part that differs (`rpc_reader`,
+//! `text_reader`); a writer task owns the outbound half (`writer`).
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
-use axum::extract::ws::{Message, WebSocket};
-use chat_api::{CloseCode, ErrorCode, Timestamp};
-use futures_util::{
-    StreamExt,
-    stream::{FuturesUnordered, SplitStream},
-};
-use jsonrpsee::Extensions;
+use axum::extract::ws::WebSocket;
+use chat_api::{CloseCode, RoomName};
+use futures_util::StreamExt;
 
-use super::writer;
+use super::{rpc_reader, text_reader, writer};
 use crate::{
     app::AppState,
-    hub::{Connection, Frame, Identity},
+    hub::{Connection, Encoding, Identity},
     service::limits::ConnectionSlot,
-    transport::rpc::dispatch,
 };
 
-/// Serves an upgraded, authenticated connection until it closes.
-pub async fn serve(socket: WebSocket, state: AppState, identity: Identity, slot: ConnectionSlot) {
+/// Serves an upgraded, authenticated JSON-RPC connection until it closes.
+pub async fn serve_rpc(socket: WebSocket, state: AppState, identity: Identity, slot: ConnectionSlot) {
+    serve(socket, state, identity, slot, Encoding::JsonRpc, None).await;
+}
+
+/// Serves an upgraded, authenticated text connection in `room`.
+pub async fn serve_text(socket: WebSocket, state: AppState, identity: Identity, slot: ConnectionSlot, room: RoomName) {
+    serve(socket, state, identity, slot, Encoding::Text, Some(room)).await;
+}
+
+async fn serve(
+    socket: WebSocket,
+    state: AppState,
+    identity: Identity,
+    slot: ConnectionSlot,
+    encoding: Encoding,
+    text_room: Option<RoomName>,
+) {
     let settings = &state.config.connection;
-    let (conn, outbox) = Connection::new(state.hub.next_conn_id(), identity, settings.send_queue);
+    let (conn, outbox) = Connection::new(state.hub.next_conn_id(), identity, encoding, settings.send_queue);
     state.hub.register(&conn);
     metrics::counter!(crate::metrics::CONNECTIONS_OPENED).increment(1);
     if state.shutting_down.is_cancelled() {
         conn.close(CloseCode::GoingAway, "server shutting down");
     }
-    tracing::debug!(conn = conn.id().0, user = %conn.username(), "connected");
+    tracing::debug!(conn = conn.id().0, user = %conn.username(), ?encoding, "connected");
 
     let (sink, stream) = socket.split();
-    let write_timeout = std::time::Duration::from_secs(settings.write_timeout_secs);
+    let write_timeout = Duration::from_secs(settings.write_timeout_secs);
     let mut writer = tokio::spawn(writer::run(sink, outbox, Arc::clone(&conn), write_timeout));
 
-    read_loop(stream, &state, &conn).await;
+    match text_room {
+        None => rpc_reader::run(stream, &state, &conn).await,
+        Some(room) => text_reader::run(stream, &state, &conn, room).await,
+    }
 
     let last_connection = state.hub.unregister(&conn);
     if conn.is_closing() {
@@ -61,47 +69,8 @@ pub async fn serve(socket: WebSocket, state: AppState, identity: Identity, slot:
     drop(slot);
 }
 
-async fn read_loop(mut stream: SplitStream<WebSocket>, state: &AppState, conn: &Arc<Connection>) {
-    let mut extensions = Extensions::new();
-    extensions.insert(Arc::clone(conn));
-    let max_in_flight = state.config.connection.max_in_flight;
-    let mut in_flight = FuturesUnordered::new();
-
-    loop {
-        tokio::select! {
-            biased;
-            () = conn.closed() => break,
-            Some(reply) = in_flight.next(), if !in_flight.is_empty() => {
-                if let Some(text) = reply {
-                    conn.push(&Frame::text(text));
-                }
-            }
-            inbound = stream.next(), if in_flight.len() < max_in_flight => match inbound {
-                Some(Ok(Message::Text(text))) => {
-                    let expired = conn.identity().token_expires_at <= Timestamp::now().unix_seconds();
-                    let dispatcher = Arc::clone(&state.dispatcher);
-                    let extensions = extensions.clone();
-                    in_flight.push(async move { dispatcher.handle(text.as_str(), &extensions, expired).await });
-                }
-                Some(Ok(Message::Binary(_))) => {
-                    let reply = dispatch::error_response(ErrorCode::InvalidRequest, "binary frames are not supported; send JSON-RPC as text frames");
-                    conn.push(&Frame::text(reply));
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) | None => break,
-                Some(Err(e)) => {
-                    if is_too_large(&e) {
-                        conn.close(CloseCode::TooLarge, "frame too large");
-                    }
-                    tracing::debug!(conn = conn.id().0, error = %e, "read failed");
-                    break;
-                }
-            }
-        }
-    }
-}
-
-fn is_too_large(error: &axum::Error) -> bool {
+/// Whether a read error means the peer sent a frame over the size limit.
+pub(super) fn is_too_large(error: &axum::Error) -> bool {
     // axum hides tungstenite's error type; its text is stable enough and
     // this only picks the close code.
     let text = error.to_string();

@@ -7,19 +7,24 @@
 
 use std::{sync::Arc, time::Duration};
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use chat_api::CloseCode;
 use futures_util::{SinkExt, stream::SplitSink};
 use tokio::sync::mpsc;
 
-use crate::hub::{Connection, Frame};
+use crate::hub::Connection;
 
 /// Most frames written before a flush.
 const MAX_FRAMES_PER_FLUSH: usize = 256;
 
 type Sink = SplitSink<WebSocket, Message>;
 
-pub(super) async fn run(mut sink: Sink, mut outbox: mpsc::Receiver<Frame>, conn: Arc<Connection>, timeout: Duration) {
+pub(super) async fn run(
+    mut sink: Sink,
+    mut outbox: mpsc::Receiver<Utf8Bytes>,
+    conn: Arc<Connection>,
+    timeout: Duration,
+) {
     loop {
         tokio::select! {
             biased;
@@ -40,7 +45,7 @@ pub(super) async fn run(mut sink: Sink, mut outbox: mpsc::Receiver<Frame>, conn:
         // what was queued before the close (e.g. the kick notice).
         if reason.code != CloseCode::TooSlow {
             while let Ok(frame) = outbox.try_recv() {
-                sink.feed(Message::Text(frame.into_inner())).await?;
+                sink.feed(Message::Text(frame)).await?;
             }
         }
         let close = CloseFrame { code: reason.code.code(), reason: reason.reason.into() };
@@ -50,11 +55,15 @@ pub(super) async fn run(mut sink: Sink, mut outbox: mpsc::Receiver<Frame>, conn:
     let _ = tokio::time::timeout(timeout, goodbye).await;
 }
 
-async fn write_batch(sink: &mut Sink, first: Frame, outbox: &mut mpsc::Receiver<Frame>) -> Result<(), axum::Error> {
-    sink.feed(Message::Text(first.into_inner())).await?;
+async fn write_batch(
+    sink: &mut Sink,
+    first: Utf8Bytes,
+    outbox: &mut mpsc::Receiver<Utf8Bytes>,
+) -> Result<(), axum::Error> {
+    sink.feed(Message::Text(first)).await?;
     for _ in 1..MAX_FRAMES_PER_FLUSH {
         match outbox.try_recv() {
-            Ok(frame) => sink.feed(Message::Text(frame.into_inner())).await?,
+            Ok(frame) => sink.feed(Message::Text(frame)).await?,
             Err(_) => break,
         }
     }

@@ -1,0 +1,67 @@
+//! The JSON-RPC read loop.
+//!
+//! Calls are driven inside the connection's task (not spawned), at most
+//! `connection.max_in_flight` at once: when that many are pending, frames
+//! stay unread and TCP pushes back on the client. Calls start in the order
+//! their frames arrived, so one client's messages are stored in the order
+//! it sent them.
+
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket};
+use chat_api::{CloseCode, ErrorCode, Timestamp};
+use futures_util::{
+    StreamExt,
+    stream::{FuturesUnordered, SplitStream},
+};
+use jsonrpsee::Extensions;
+
+use super::session::is_too_large;
+use crate::{
+    app::AppState,
+    hub::{Connection, Frame},
+    transport::rpc::dispatch,
+};
+
+pub(super) async fn run(mut stream: SplitStream<WebSocket>, state: &AppState, conn: &Arc<Connection>) {
+    let mut extensions = Extensions::new();
+    extensions.insert(Arc::clone(conn));
+    let max_in_flight = state.config.connection.max_in_flight;
+    let mut in_flight = FuturesUnordered::new();
+
+    loop {
+        tokio::select! {
+            biased;
+            () = conn.closed() => break,
+            Some(reply) = in_flight.next(), if !in_flight.is_empty() => {
+                if let Some(text) = reply {
+                    conn.push(&Frame::reply(text));
+                }
+            }
+            inbound = stream.next(), if in_flight.len() < max_in_flight => match inbound {
+                Some(Ok(Message::Text(text))) => {
+                    let expired = conn.identity().token_expires_at <= Timestamp::now().unix_seconds();
+                    let dispatcher = Arc::clone(&state.dispatcher);
+                    let extensions = extensions.clone();
+                    in_flight.push(async move { dispatcher.handle(text.as_str(), &extensions, expired).await });
+                }
+                Some(Ok(Message::Binary(_))) => {
+                    let reply = dispatch::error_response(
+                        ErrorCode::InvalidRequest,
+                        "binary frames are not supported; send JSON-RPC as text frames",
+                    );
+                    conn.push(&Frame::reply(reply));
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(Message::Close(_))) | None => break,
+                Some(Err(e)) => {
+                    if is_too_large(&e) {
+                        conn.close(CloseCode::TooLarge, "frame too large");
+                    }
+                    tracing::debug!(conn = conn.id().0, error = %e, "read failed");
+                    break;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! The `/ws/text` read loop: the connection joins one room, and every text
+//! frame is a message to it, through the same `send_message` use case as
+//! JSON-RPC clients (validation, rate limits, storage, ids). A refused
+//! message is answered to this client alone with a `system:` line; the
+//! connection stays open.
+
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket};
+use chat_api::{CloseCode, MessageText, RoomName};
+use futures_util::{StreamExt, stream::SplitStream};
+
+use super::session::is_too_large;
+use crate::{
+    app::AppState,
+    hub::{Connection, Frame},
+    service::ServiceError,
+};
+
+pub(super) async fn run(mut stream: SplitStream<WebSocket>, state: &AppState, conn: &Arc<Connection>, room: RoomName) {
+    let room_id = match state.chat.join_room(conn, room, None).await {
+        Ok(joined) => joined.room_id,
+        Err(e) => {
+            conn.push(&Frame::system(refusal(&e)));
+            conn.close(CloseCode::PolicyViolation, "could not join the room");
+            return;
+        }
+    };
+
+    loop {
+        let inbound = tokio::select! {
+            biased;
+            () = conn.closed() => break,
+            inbound = stream.next() => inbound,
+        };
+        match inbound {
+            Some(Ok(Message::Text(text))) => {
+                // A line typed in a terminal may carry its line ending.
+                let line = text.as_str().strip_suffix('\n').unwrap_or(text.as_str());
+                let line = line.strip_suffix('\r').unwrap_or(line);
+                let refused = match MessageText::parse(line) {
+                    Ok(message) => {
+                        state.chat.send_message(conn, room_id.clone(), message).await.err().map(|e| refusal(&e))
+                    }
+                    Err(e) => Some(e.to_string()),
+                };
+                if let Some(reason) = refused {
+                    conn.push(&Frame::system(format!("Message not sent: {reason}")));
+                }
+            }
+            Some(Ok(Message::Binary(_))) => {
+                conn.push(&Frame::system("Message not sent: binary frames are not supported; send text"));
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            Some(Ok(Message::Close(_))) | None => break,
+            Some(Err(e)) => {
+                if is_too_large(&e) {
+                    conn.close(CloseCode::TooLarge, "frame too large");
+                }
+                break;
+            }
+        }
+    }
+}
+
+/// Why a call was refused, in words for a person at a terminal.
+fn refusal(error: &ServiceError) -> String {
+    match error {
+        ServiceError::RateLimited(wait) => format!("rate limited; try again in {:.1} s", wait.as_secs_f64()),
+        ServiceError::Storage(_) => "the server could not store it; try again".to_owned(),
+        other => other.to_string(),
+    }
+}
