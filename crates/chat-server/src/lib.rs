@@ -12,6 +12,7 @@
 //! - [`auth`]: argon2id passwords, JWT tokens, the signing secret.
 //! - [`domain`]: pure rules (permissions, ban expiry, default avatars).
 //! - [`config`]: the typed configuration and its layered loading.
+//! - [`operator`]: account maintenance from the command line.
 //! - [`app`]: the state handle that ties them together; [`metrics`]: the
 //!   counters behind `GET /metrics`.
 //!
@@ -25,6 +26,7 @@ pub mod domain;
 pub mod hub;
 pub mod logging;
 pub mod metrics;
+pub mod operator;
 pub mod service;
 pub mod store;
 pub mod transport;

@@ -1,18 +1,23 @@
-//! `bidirectional-chat-server`: load configuration, start logging, bind,
-//! serve until Ctrl-C or SIGTERM.
+//! `bidirectional-chat-server`: load configuration, start logging, then
+//! either serve until Ctrl-C or SIGTERM, or run one `user` maintenance
+//! command against the data directory.
 
-use std::path::PathBuf;
+use std::{io::BufRead, path::PathBuf};
 
 use anyhow::Context;
-use chat_server::config::{Loader, Overrides};
-use clap::Parser;
+use chat_api::{Role, UserName};
+use chat_server::{
+    config::{Config, Loader, Overrides},
+    operator::UserCommand,
+};
+use clap::{Parser, Subcommand};
 
 /// Self-hosted chat server: JSON-RPC over WebSocket, rooms, moderation.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Cli {
     /// Configuration file (default: ./config.toml if present).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     config: Option<PathBuf>,
     /// Address to bind (overrides server.host).
     #[arg(long)]
@@ -21,8 +26,27 @@ struct Cli {
     #[arg(long)]
     port: Option<u16>,
     /// Data directory (overrides chat.data_dir).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", global = true)]
     data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Maintain accounts in the data directory (works while the server runs).
+    #[command(subcommand)]
+    User(UserArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserArgs {
+    /// Make a user a user, moderator or admin.
+    SetRole { username: UserName, role: Role },
+    /// Set a user's password, read as one line from standard input.
+    SetPassword { username: UserName },
+    /// Delete an account (its messages stay).
+    Delete { username: UserName },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -30,14 +54,36 @@ fn main() -> anyhow::Result<()> {
     let overrides = Overrides { host: cli.host, port: cli.port, data_dir: cli.data_dir };
     let config = Loader::from_process().config_file(cli.config).overrides(overrides).load()?;
     chat_server::logging::init(&config.logging);
-
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(async {
-        let address = (config.server.host.clone(), config.server.port);
-        let listener = tokio::net::TcpListener::bind(&address)
-            .await
-            .with_context(|| format!("cannot listen on {}:{}", address.0, address.1))?;
-        chat_server::run(listener, config, shutdown_signal()).await
+    match cli.command {
+        None => runtime.block_on(serve(config)),
+        Some(Command::User(args)) => {
+            let command = user_command(args)?;
+            let said = runtime.block_on(chat_server::operator::run(&config.chat.data_dir, command))?;
+            println!("{said}");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let address = (config.server.host.clone(), config.server.port);
+    let listener = tokio::net::TcpListener::bind(&address)
+        .await
+        .with_context(|| format!("cannot listen on {}:{}", address.0, address.1))?;
+    chat_server::run(listener, config, shutdown_signal()).await
+}
+
+fn user_command(args: UserArgs) -> anyhow::Result<UserCommand> {
+    Ok(match args {
+        UserArgs::SetRole { username, role } => UserCommand::SetRole { username, role },
+        UserArgs::Delete { username } => UserCommand::Delete { username },
+        UserArgs::SetPassword { username } => {
+            let mut password = String::new();
+            std::io::stdin().lock().read_line(&mut password).context("reading the password from stdin")?;
+            let password = password.trim_end_matches(['\n', '\r']).to_owned();
+            UserCommand::SetPassword { username, password }
+        }
     })
 }
 

@@ -216,6 +216,20 @@ impl Store {
             .await
     }
 
+    /// Replaces an account's password hash. Returns false if there is no
+    /// such user.
+    pub async fn set_password_hash(&self, name: &UserName, password_hash: String) -> Result<bool, StoreError> {
+        let key = name.key();
+        self.writer
+            .write(move |conn| {
+                let changed = conn
+                    .prepare_cached("UPDATE users SET password_hash = ?2 WHERE username_key = ?1")?
+                    .execute(params![key, password_hash])?;
+                Ok(changed > 0)
+            })
+            .await
+    }
+
     /// Deletes an account (its messages stay, under its name). Returns false
     /// if there is no such user.
     pub async fn delete_user(&self, name: &UserName) -> Result<bool, StoreError> {

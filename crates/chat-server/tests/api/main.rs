@@ -14,6 +14,7 @@ mod limits;
 mod messaging;
 mod metrics;
 mod moderation;
+mod operator_cli;
 mod persistence;
 mod presence;
 mod rpc_wire;
