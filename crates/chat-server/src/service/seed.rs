@@ -84,7 +84,8 @@ pub async fn warn_about_demo_passwords(store: &Store, passwords: &Passwords) -> 
         tracing::warn!(
             accounts = %exposed.join(", "),
             "demo accounts still have their published passwords; anyone can log in as them. \
-             Delete or re-password them, or start a fresh data directory with admin.demo_accounts = false"
+             Change them (`bidirectional-chat-server user set-password NAME`), delete them \
+             (`user delete NAME`), or start a fresh data directory with admin.demo_accounts = false"
         );
     }
     Ok(exposed)
