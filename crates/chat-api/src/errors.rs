@@ -82,8 +82,14 @@ pub struct RateLimitedData {
 /// WebSocket close codes the server uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CloseCode {
+    /// 1000: a normal close (the server's answer to a client's close).
+    Normal,
     /// 1001: the server is shutting down.
     GoingAway,
+    /// 1002: the client broke the WebSocket protocol.
+    ProtocolError,
+    /// 1007: a text frame was not valid UTF-8.
+    InvalidPayload,
     /// 1008: a `/ws/text` client could not join its room (full).
     PolicyViolation,
     /// 1009: a frame exceeded the size limit.
@@ -100,7 +106,10 @@ impl CloseCode {
     /// The numeric close code.
     pub const fn code(self) -> u16 {
         match self {
+            CloseCode::Normal => 1000,
             CloseCode::GoingAway => 1001,
+            CloseCode::ProtocolError => 1002,
+            CloseCode::InvalidPayload => 1007,
             CloseCode::PolicyViolation => 1008,
             CloseCode::TooLarge => 1009,
             CloseCode::Kicked => 4001,
@@ -111,9 +120,19 @@ impl CloseCode {
 
     /// The close code for a number received on the wire, if it is one of ours.
     pub fn from_code(code: u16) -> Option<Self> {
-        [Self::GoingAway, Self::PolicyViolation, Self::TooLarge, Self::Kicked, Self::Banned, Self::TooSlow]
-            .into_iter()
-            .find(|c| c.code() == code)
+        [
+            Self::Normal,
+            Self::GoingAway,
+            Self::ProtocolError,
+            Self::InvalidPayload,
+            Self::PolicyViolation,
+            Self::TooLarge,
+            Self::Kicked,
+            Self::Banned,
+            Self::TooSlow,
+        ]
+        .into_iter()
+        .find(|c| c.code() == code)
     }
 }
 

@@ -207,6 +207,10 @@ impl Default for RateLimitConfig {
 pub struct ConnectionConfig {
     /// Frames queued for one client before it is disconnected with 4008.
     pub send_queue: usize,
+    /// Bytes queued for one client before it is disconnected with 4008
+    /// (bounds memory when answers are large; one frame larger than this
+    /// still goes out when the queue is otherwise empty).
+    pub send_queue_bytes: usize,
     /// Seconds a single socket write may take before the client is dropped.
     pub write_timeout_secs: u64,
     /// Calls from one connection processed at once; further frames wait
@@ -220,7 +224,14 @@ pub struct ConnectionConfig {
 
 impl Default for ConnectionConfig {
     fn default() -> Self {
-        Self { send_queue: 1024, write_timeout_secs: 10, max_in_flight: 32, max_frame_bytes: 64 * 1024, max_batch: 50 }
+        Self {
+            send_queue: 1024,
+            send_queue_bytes: 8 * 1024 * 1024,
+            write_timeout_secs: 10,
+            max_in_flight: 32,
+            max_frame_bytes: 64 * 1024,
+            max_batch: 50,
+        }
     }
 }
 

@@ -85,6 +85,7 @@ impl Config {
 
         let n = &self.connection;
         in_range("connection.send_queue", n.send_queue, 1, 1_000_000)?;
+        in_range("connection.send_queue_bytes", n.send_queue_bytes, 64 * 1024, 1024 * 1024 * 1024)?;
         in_range("connection.write_timeout_secs", n.write_timeout_secs, 1, 3600)?;
         in_range("connection.max_in_flight", n.max_in_flight, 1, 10_000)?;
         in_range("connection.max_frame_bytes", n.max_frame_bytes, 1024, 16 * 1024 * 1024)?;
@@ -148,6 +149,7 @@ mod tests {
             ("rate_limit.login_attempts_per_hour", |c| c.rate_limit.login_attempts_per_hour = 0),
             ("rate_limit.login_burst", |c| c.rate_limit.login_burst = 0),
             ("connection.send_queue", |c| c.connection.send_queue = 0),
+            ("connection.send_queue_bytes", |c| c.connection.send_queue_bytes = 10),
             ("connection.write_timeout_secs", |c| c.connection.write_timeout_secs = 0),
             ("connection.max_in_flight", |c| c.connection.max_in_flight = 0),
             ("connection.max_frame_bytes", |c| c.connection.max_frame_bytes = 10),

@@ -2,7 +2,10 @@
 
 use std::{
     collections::BTreeSet,
-    sync::{Arc, OnceLock},
+    sync::{
+        Arc, OnceLock,
+        atomic::{AtomicUsize, Ordering},
+    },
 };
 
 use chat_api::{CloseCode, Role, RoomId, UserId, UserName};
@@ -40,6 +43,15 @@ pub struct Identity {
     pub token_expires_at: i64,
 }
 
+/// How much may wait in one connection's outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxLimits {
+    /// Most frames queued.
+    pub frames: usize,
+    /// Most bytes queued.
+    pub bytes: usize,
+}
+
 /// A live connection as the rest of the server sees it: a bounded outbox,
 /// a close signal and the rooms it has joined.
 #[derive(Debug)]
@@ -48,6 +60,9 @@ pub struct Connection {
     identity: Identity,
     encoding: Encoding,
     outbox: mpsc::Sender<Utf8Bytes>,
+    /// Bytes pushed and not yet written; bounded by `max_queued_bytes`.
+    queued_bytes: AtomicUsize,
+    max_queued_bytes: usize,
     closing: CancellationToken,
     close_reason: OnceLock<CloseReason>,
     rooms: Mutex<BTreeSet<RoomId>>,
@@ -60,14 +75,16 @@ impl Connection {
         id: ConnId,
         identity: Identity,
         encoding: Encoding,
-        queue: usize,
+        limits: OutboxLimits,
     ) -> (Arc<Self>, mpsc::Receiver<Utf8Bytes>) {
-        let (outbox, rx) = mpsc::channel(queue);
+        let (outbox, rx) = mpsc::channel(limits.frames);
         let conn = Self {
             id,
             identity,
             encoding,
             outbox,
+            queued_bytes: AtomicUsize::new(0),
+            max_queued_bytes: limits.bytes,
             closing: CancellationToken::new(),
             close_reason: OnceLock::new(),
             rooms: Mutex::default(),
@@ -107,17 +124,31 @@ impl Connection {
     pub fn push(&self, frame: &Frame) -> bool {
         // Frames this connection's encoding has no form for are skipped.
         let Some(bytes) = frame.encoded(self.encoding) else { return true };
-        match self.outbox.try_send(bytes) {
+        let len = bytes.len();
+        let queued = self.queued_bytes.fetch_add(len, Ordering::Relaxed) + len;
+        // A single frame over the budget may go out when nothing else waits.
+        let over_budget = queued > self.max_queued_bytes && queued != len;
+        let sent = if over_budget { Err(mpsc::error::TrySendError::Full(bytes)) } else { self.outbox.try_send(bytes) };
+        match sent {
             Ok(()) => {
                 super::stats::frames_queued(1);
                 true
             }
             Err(mpsc::error::TrySendError::Full(_)) => {
+                self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
                 self.close(CloseCode::TooSlow, "too slow: send queue overflowed");
                 false
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
+                false
+            }
         }
+    }
+
+    /// Records that the writer has handed `bytes` to the socket.
+    pub fn written(&self, bytes: usize) {
+        self.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
     }
 
     /// Asks the connection to close. The first reason given wins.

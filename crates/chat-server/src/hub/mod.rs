@@ -24,7 +24,7 @@ use chat_api::{CloseCode, MessageId, RoomId, RoomInfo, UserId};
 use parking_lot::{Mutex, RwLock};
 use tokio::time::Instant;
 
-pub use connection::{CloseReason, ConnId, Connection, Identity};
+pub use connection::{CloseReason, ConnId, Connection, Identity, OutboxLimits};
 pub use frame::{Encoding, Frame};
 pub use room::{Joined, NotInRoom, Room, RoomFull};
 

@@ -128,6 +128,12 @@ impl Accounts {
         })
     }
 
+    /// Whether the user is banned now. A storage failure counts as not
+    /// banned: the ban was already checked at authentication.
+    pub async fn is_banned(&self, user: chat_api::UserId) -> bool {
+        matches!(self.store.active_ban(user, Timestamp::now()).await, Ok(Some(_)))
+    }
+
     /// Checks a token and the account behind it as it is now (exists, not
     /// banned, current role).
     pub async fn authenticate(&self, token: &str) -> Result<Identity, AuthError> {

@@ -71,6 +71,7 @@ impl ChatService {
         if !(1..=MAX_HISTORY_LIMIT).contains(&limit) {
             return Err(ServiceError::Invalid(format!("limit must be between 1 and {MAX_HISTORY_LIMIT}")));
         }
+        let _turn = self.reads.enter(conn.user_id()).await;
         let (messages, has_more) = self.store.history(room_id, before, limit).await?;
         Ok(HistoryResult { messages, has_more })
     }

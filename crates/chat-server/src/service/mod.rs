@@ -6,11 +6,12 @@
 //!
 //! Files: [`accounts`] (register, login, token checks), [`rooms`],
 //! [`messages`] (send, history, typing), [`profiles`], [`moderation`],
-//! [`limits`] (rate limits and connection caps), [`seed`] (first-start
-//! accounts and rooms).
+//! [`limits`] (rate limits and connection caps), `fairness` (per-user
+//! turns at the read pool), [`seed`] (first-start accounts and rooms).
 
 pub mod accounts;
 mod error;
+mod fairness;
 pub mod limits;
 mod messages;
 mod moderation;
@@ -34,6 +35,8 @@ pub struct ChatService {
     stored: metrics::Counter,
     hub: Arc<Hub>,
     limits: Arc<RateLimits>,
+    /// Per-user turns at the read pool, so one user cannot queue ahead of all.
+    reads: fairness::ReadGate,
     settings: ChatConfig,
 }
 
@@ -44,6 +47,7 @@ impl ChatService {
             store,
             hub,
             limits,
+            reads: fairness::ReadGate::default(),
             settings,
             send_seconds: metrics::histogram!(crate::metrics::SEND_LATENCY),
             stored: metrics::counter!(crate::metrics::MESSAGES_IN),

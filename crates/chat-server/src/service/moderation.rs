@@ -25,6 +25,7 @@ impl ChatService {
     ) -> Result<(UserRecord, UserRecord), ServiceError> {
         let actor = self.current_account(conn).await?;
         permissions::may(actor.role, action).map_err(|d| ServiceError::Forbidden(d.to_string()))?;
+        let _turn = self.reads.enter(conn.user_id()).await;
         let target = self.store.user_by_name(target).await?.ok_or_else(|| ServiceError::user_not_found(target))?;
         permissions::may_act_on(
             Party { id: actor.id, role: actor.role },
@@ -74,8 +75,8 @@ impl ChatService {
         reason: Reason,
         duration_seconds: Option<u64>,
     ) -> Result<bool, ServiceError> {
-        let expires_at = ban::expiry(Timestamp::now(), duration_seconds).map_err(ServiceError::Invalid)?;
         let (actor, target) = self.moderation_parties(conn, Action::Ban, &target).await?;
+        let expires_at = ban::expiry(Timestamp::now(), duration_seconds).map_err(ServiceError::Invalid)?;
         let record = BanRecord { reason: reason.to_string(), expires_at };
         let record_for_notice = record.clone();
         let entry = AuditEntry {

@@ -10,7 +10,8 @@ use crate::{
 
 impl ChatService {
     /// `get_profile`.
-    pub async fn profile(&self, name: &UserName) -> Result<Profile, ServiceError> {
+    pub async fn profile(&self, caller: &Connection, name: &UserName) -> Result<Profile, ServiceError> {
+        let _turn = self.reads.enter(caller.user_id()).await;
         let user = self.store.user_by_name(name).await?.ok_or_else(|| ServiceError::user_not_found(name))?;
         Ok(self.to_profile(user))
     }
@@ -43,6 +44,7 @@ impl ChatService {
     /// The caller's account as stored now. Privileged calls use this, not
     /// the role from connect time, so a demotion bites at once.
     pub(super) async fn current_account(&self, conn: &Connection) -> Result<UserRecord, ServiceError> {
+        let _turn = self.reads.enter(conn.user_id()).await;
         self.store.user_by_id(conn.user_id()).await?.ok_or(ServiceError::NotAuthenticated)
     }
 

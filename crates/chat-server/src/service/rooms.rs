@@ -53,6 +53,7 @@ impl ChatService {
             self.hub.broadcast(&Frame::event(&ServerEvent::RoomCreated(RoomCreated { room_info: room.info() })));
         }
         let limit = if since.is_some() { JOIN_CATCH_UP_LIMIT } else { JOIN_RECENT_MESSAGES };
+        let _turn = self.reads.enter(conn.user_id()).await;
         let recent = self.store.messages_between(id.clone(), since, joined.published_upto, limit).await?;
         Ok(JoinRoomResult {
             room_id: id,

@@ -86,8 +86,7 @@ impl ChatApiServer for RpcHandlers {
     }
 
     async fn get_profile(&self, ext: &Extensions, username: UserName) -> RpcResult<ProfileResult> {
-        caller(ext)?;
-        Ok(ProfileResult { profile: self.chat.profile(&username).await? })
+        Ok(ProfileResult { profile: self.chat.profile(caller(ext)?, &username).await? })
     }
 
     async fn update_profile(

@@ -16,7 +16,7 @@ use futures_util::{
 };
 use jsonrpsee::Extensions;
 
-use super::session::is_too_large;
+use super::session::{close_code_for, close_reason_text};
 use crate::{
     app::AppState,
     hub::{Connection, Frame},
@@ -53,10 +53,15 @@ pub(super) async fn run(mut stream: SplitStream<WebSocket>, state: &AppState, co
                     conn.push(&Frame::reply(reply));
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) | None => break,
+                Some(Ok(Message::Close(_))) => {
+                    // Answer the closing handshake; the writer sends it.
+                    conn.close(CloseCode::Normal, "");
+                    break;
+                }
+                None => break,
                 Some(Err(e)) => {
-                    if is_too_large(&e) {
-                        conn.close(CloseCode::TooLarge, "frame too large");
+                    if let Some(code) = close_code_for(&e) {
+                        conn.close(code, close_reason_text(code));
                     }
                     tracing::debug!(conn = conn.id().0, error = %e, "read failed");
                     break;

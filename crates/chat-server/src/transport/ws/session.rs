@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use super::{rpc_reader, text_reader, writer};
 use crate::{
     app::AppState,
-    hub::{Connection, Encoding, Identity},
+    hub::{Connection, Encoding, Identity, OutboxLimits},
     service::limits::ConnectionSlot,
 };
 
@@ -34,8 +34,14 @@ async fn serve(
     text_room: Option<RoomName>,
 ) {
     let settings = &state.config.connection;
-    let (conn, outbox) = Connection::new(state.hub.next_conn_id(), identity, encoding, settings.send_queue);
+    let limits = OutboxLimits { frames: settings.send_queue, bytes: settings.send_queue_bytes };
+    let (conn, outbox) = Connection::new(state.hub.next_conn_id(), identity, encoding, limits);
     state.hub.register(&conn);
+    // A ban stored after this connection was authenticated but before it
+    // was registered would have missed it; look once more.
+    if state.accounts.is_banned(conn.user_id()).await {
+        conn.close(CloseCode::Banned, "banned");
+    }
     metrics::counter!(crate::metrics::CONNECTIONS_OPENED).increment(1);
     if state.shutting_down.is_cancelled() {
         conn.close(CloseCode::GoingAway, "server shutting down");
@@ -52,6 +58,9 @@ async fn serve(
     }
 
     let last_connection = state.hub.unregister(&conn);
+    // Free the connection's place at once, so a quick reconnect is not
+    // refused while this one finishes closing.
+    drop(slot);
     if conn.is_closing() {
         // Server-initiated close: the writer sends what is queued and the
         // close frame, bounded by the write timeout.
@@ -66,13 +75,29 @@ async fn serve(
         state.chat.disconnected(&conn).await;
     }
     tracing::debug!(conn = conn.id().0, reason = ?conn.close_reason(), "disconnected");
-    drop(slot);
 }
 
-/// Whether a read error means the peer sent a frame over the size limit.
-pub(super) fn is_too_large(error: &axum::Error) -> bool {
-    // axum hides tungstenite's error type; its text is stable enough and
-    // this only picks the close code.
+/// The close code for a read error the client caused, if any. axum hides
+/// tungstenite's error type, so its (stable) messages are matched; the
+/// result only picks the close code.
+pub(super) fn close_code_for(error: &axum::Error) -> Option<CloseCode> {
     let text = error.to_string();
-    text.contains("too long") || text.contains("too big") || text.contains("Space limit exceeded")
+    if text.contains("Space limit exceeded") || text.contains("Message too long") {
+        Some(CloseCode::TooLarge)
+    } else if text.contains("UTF-8") {
+        Some(CloseCode::InvalidPayload)
+    } else if text.contains("protocol error") {
+        Some(CloseCode::ProtocolError)
+    } else {
+        None
+    }
+}
+
+/// The reason text sent with [`close_code_for`]'s codes.
+pub(super) fn close_reason_text(code: CloseCode) -> &'static str {
+    match code {
+        CloseCode::TooLarge => "frame too large",
+        CloseCode::InvalidPayload => "text frame is not valid UTF-8",
+        _ => "protocol error",
+    }
 }

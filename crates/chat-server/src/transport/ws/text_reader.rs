@@ -10,7 +10,7 @@ use axum::extract::ws::{Message, WebSocket};
 use chat_api::{CloseCode, MessageText, RoomName};
 use futures_util::{StreamExt, stream::SplitStream};
 
-use super::session::is_too_large;
+use super::session::{close_code_for, close_reason_text};
 use crate::{
     app::AppState,
     hub::{Connection, Frame},
@@ -52,10 +52,15 @@ pub(super) async fn run(mut stream: SplitStream<WebSocket>, state: &AppState, co
                 conn.push(&Frame::system("Message not sent: binary frames are not supported; send text"));
             }
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-            Some(Ok(Message::Close(_))) | None => break,
+            Some(Ok(Message::Close(_))) => {
+                // Answer the closing handshake; the writer sends it.
+                conn.close(CloseCode::Normal, "");
+                break;
+            }
+            None => break,
             Some(Err(e)) => {
-                if is_too_large(&e) {
-                    conn.close(CloseCode::TooLarge, "frame too large");
+                if let Some(code) = close_code_for(&e) {
+                    conn.close(code, close_reason_text(code));
                 }
                 break;
             }

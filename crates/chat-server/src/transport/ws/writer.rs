@@ -32,14 +32,23 @@ pub(super) async fn run(
             frame = outbox.recv() => {
                 let Some(frame) = frame else { return };
                 let written = tokio::time::timeout(timeout, write_batch(&mut sink, frame, &mut outbox)).await;
-                if !matches!(written, Ok(Ok(()))) {
-                    conn.close(CloseCode::TooSlow, "too slow: write timed out");
-                    return;
+                match written {
+                    Ok(Ok(bytes)) => conn.written(bytes),
+                    _ => {
+                        conn.close(CloseCode::TooSlow, "too slow: write timed out");
+                        return;
+                    }
                 }
             }
         }
     }
     let Some(reason) = conn.close_reason().cloned() else { return };
+    if reason.code == CloseCode::Normal {
+        // The client closed first: tungstenite has queued the reply to its
+        // close frame, and nothing else may follow it. Send just that.
+        let _ = tokio::time::timeout(timeout, sink.flush()).await;
+        return;
+    }
     let goodbye = async {
         // A client closed for being slow gets no backlog; anyone else gets
         // what was queued before the close (e.g. the kick notice).
@@ -55,17 +64,24 @@ pub(super) async fn run(
     let _ = tokio::time::timeout(timeout, goodbye).await;
 }
 
+/// Writes `first` and whatever else is queued, flushes once, and returns
+/// the bytes written.
 async fn write_batch(
     sink: &mut Sink,
     first: Utf8Bytes,
     outbox: &mut mpsc::Receiver<Utf8Bytes>,
-) -> Result<(), axum::Error> {
+) -> Result<usize, axum::Error> {
+    let mut bytes = first.len();
     sink.feed(Message::Text(first)).await?;
     for _ in 1..MAX_FRAMES_PER_FLUSH {
         match outbox.try_recv() {
-            Ok(frame) => sink.feed(Message::Text(frame)).await?,
+            Ok(frame) => {
+                bytes += frame.len();
+                sink.feed(Message::Text(frame)).await?;
+            }
             Err(_) => break,
         }
     }
-    sink.flush().await
+    sink.flush().await?;
+    Ok(bytes)
 }
