@@ -49,6 +49,13 @@ impl TextClient {
         serde_json::from_str(&line).unwrap()
     }
 
+    /// Proves the connection has joined its room: a message it sends comes
+    /// back to it only once it is a member.
+    async fn ready(&mut self) {
+        self.say("ready").await;
+        assert_eq!(self.message().await["message"], "ready");
+    }
+
     async fn close_code(&mut self) -> Option<u16> {
         within("close", async {
             loop {
@@ -127,9 +134,12 @@ async fn the_room_defaults_to_general_and_can_be_chosen() {
     let _text = TextClient::connect(&server, "alice", Some("Lobby")).await;
     assert_eq!(rpc.notification("user_joined").await["params"]["room_id"], "lobby");
 
+    rpc.call("join_room", json!({"room_name": "general"})).await;
     let _general = TextClient::connect(&server, "carol", None).await;
+    let joined = rpc.notification("user_joined").await;
+    assert_eq!(joined["params"], json!({"room_id": "general", "username": "carol", "user_count": 2}));
     let users = rpc.call("list_users", json!({"room_id": "general"})).await;
-    assert_eq!(users["result"]["users"], json!(["carol"]));
+    assert_eq!(users["result"]["users"], json!(["bob", "carol"]));
 }
 
 #[tokio::test]
@@ -183,6 +193,7 @@ async fn announcements_kicks_and_bans_reach_text_clients_as_system_lines() {
     let server = TestServer::spawn().await;
     let mut admin = server.raw("admin").await;
     let mut text = TextClient::connect(&server, "alice", None).await;
+    text.ready().await;
     let mut watcher = TextClient::connect(&server, "carol", None).await;
     assert_eq!(text.system().await["message"], "carol has joined the chat.");
 
@@ -229,7 +240,8 @@ async fn a_user_connected_both_ways_is_one_member() {
 #[tokio::test]
 async fn a_full_room_is_explained_and_closed() {
     let server = TestServer::spawn_with(|c| c.chat.max_users_per_room = 1).await;
-    let _bob = TextClient::connect(&server, "bob", None).await;
+    let mut bob = server.raw("bob").await;
+    bob.call("join_room", json!({"room_name": "general"})).await;
     let mut alice = TextClient::connect(&server, "alice", None).await;
     assert!(alice.system().await["message"].as_str().unwrap().contains("full"));
     assert_eq!(alice.close_code().await, Some(1008));

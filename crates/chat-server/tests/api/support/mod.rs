@@ -2,9 +2,11 @@
 
 mod raw;
 mod server;
+mod wire;
 
 pub use raw::{RawClient, refused_status};
 pub use server::{PASSWORD, TestServer};
+pub use wire::{RawClientExt, WsStream, drain, error_code, methods, named, result_of, silent_member};
 
 use std::time::Duration;
 
