@@ -1,0 +1,372 @@
+//! The task behind a session: it pumps notifications into the room
+//! bookkeeping and the event channel, and when the connection ends decides
+//! between stopping (kicked, banned) and reconnecting.
+
+use std::{collections::BTreeSet, sync::Arc, time::Duration};
+
+use chat_api::{
+    CloseCode, Message, RoomId, ServerEvent,
+    notifications::Kicked,
+    rpc::{ChatApiClient, MAX_HISTORY_LIMIT},
+};
+use futures_util::StreamExt;
+use jsonrpsee::{core::ClientError, ws_client::WsClient};
+use tokio::sync::watch;
+
+use super::{
+    EndReason, Reconnected, SessionEvent, Shared,
+    connection::{self, Connection, Notifications, Tagged},
+};
+use crate::{ConnectError, backoff::Backoff, cursor::CatchUp, error::CloseFrame};
+
+/// How long to wait for jsonrpsee to report why a connection ended once
+/// its notification streams have finished.
+const DISCONNECT_REASON_WAIT: Duration = Duration::from_secs(5);
+
+/// When one notification stream ends, how long the connection gets to show
+/// that it closed before the stream is taken to have fallen behind.
+const LAG_GRACE: Duration = Duration::from_millis(300);
+
+/// Why the pump stopped.
+enum PumpEnd {
+    /// The session was closed or the front end went away.
+    Stopped,
+    /// The connection closed; the reason comes from jsonrpsee.
+    Closed(ClientError),
+    /// A notification stream fell behind and jsonrpsee dropped it.
+    Lagged,
+    /// A new token was set; reconnect with it.
+    TokenChanged,
+}
+
+/// What to do after a connection ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Next {
+    End(EndReason),
+    Reconnect { announce: Option<String> },
+    Stop,
+}
+
+pub(super) async fn supervise(shared: Arc<Shared>, first: Connection) {
+    let mut token = shared.token.subscribe();
+    token.mark_unchanged();
+    let mut connection = first;
+    loop {
+        let client = connection.client.clone();
+        shared.client.send_replace(Some(client.clone()));
+        let mut kicked = None;
+        let end = pump(&shared, &client, connection.notifications, &mut token, &mut kicked).await;
+        shared.client.send_replace(None);
+        let next = decide(end, kicked);
+        // Dropping the last handle closes a connection that is still open
+        // (after a lag or a token change).
+        drop(client);
+        drop(connection.client);
+        let announce = match next {
+            Next::Stop => return,
+            Next::End(reason) => {
+                // Nothing more to do either way: if the front end is gone,
+                // nobody is left to tell.
+                shared.events.send(SessionEvent::Ended(reason)).await.ok();
+                return;
+            }
+            Next::Reconnect { announce } => announce,
+        };
+        if let Some(cause) = announce {
+            tracing::info!(%cause, "connection lost; reconnecting");
+            if shared.events.send(SessionEvent::ConnectionLost { cause }).await.is_err() {
+                return;
+            }
+        }
+        connection = match reconnect(&shared, &mut token).await {
+            Some(connection) => connection,
+            None => return,
+        };
+    }
+}
+
+fn decide(end: PumpEnd, kicked: Option<Kicked>) -> Next {
+    let error = match end {
+        PumpEnd::Stopped => return Next::Stop,
+        PumpEnd::TokenChanged => return Next::Reconnect { announce: None },
+        PumpEnd::Lagged => {
+            return Next::Reconnect { announce: Some("this client fell behind the server's messages".to_owned()) };
+        }
+        PumpEnd::Closed(error) => error,
+    };
+    after_close(CloseFrame::from_disconnect(&error), kicked)
+}
+
+/// Kicked (4001, or the kick notice arrived) and banned (4003) end the
+/// session; any other close reconnects.
+fn after_close(frame: CloseFrame, kicked: Option<Kicked>) -> Next {
+    // The server's close reasons may repeat what the code says ("banned:
+    // spam"); the front end says "banned" itself.
+    let reason = |prefix: &str| {
+        let reason = frame.reason.as_deref()?;
+        Some(reason.strip_prefix(prefix).unwrap_or(reason).trim().to_owned()).filter(|r| !r.is_empty())
+    };
+    match (frame.kind(), kicked) {
+        (Some(CloseCode::Banned), _) => Next::End(EndReason::Banned { reason: reason("banned:") }),
+        (_, Some(kicked)) => {
+            Next::End(EndReason::Kicked { reason: Some(kicked.reason.to_string()).filter(|r| !r.is_empty()) })
+        }
+        (Some(CloseCode::Kicked), None) => Next::End(EndReason::Kicked { reason: reason("kicked:") }),
+        _ => Next::Reconnect { announce: Some(frame.description) },
+    }
+}
+
+/// Feeds one connection's notifications to the front end until it ends.
+async fn pump(
+    shared: &Shared,
+    client: &WsClient,
+    mut notifications: Notifications,
+    token: &mut watch::Receiver<String>,
+    kicked: &mut Option<Kicked>,
+) -> PumpEnd {
+    let mut closed: Option<ClientError> = None;
+    loop {
+        let next = tokio::select! {
+            () = shared.stop.cancelled() => return PumpEnd::Stopped,
+            changed = token.changed(), if closed.is_none() => match changed {
+                Ok(()) => return PumpEnd::TokenChanged,
+                Err(_) => return PumpEnd::Stopped,
+            },
+            next = notifications.next() => next,
+        };
+        let Some(Tagged { method, item }) = next else {
+            // Every stream has ended, so everything the server sent before
+            // closing has been delivered (a kick notice included).
+            let error = match closed {
+                Some(error) => error,
+                None => wait_for_disconnect(client).await,
+            };
+            return PumpEnd::Closed(error);
+        };
+        let value = match item {
+            Some(Ok(value)) => value,
+            Some(Err(error)) => {
+                tracing::warn!(method, %error, "dropping a notification that does not parse");
+                continue;
+            }
+            None if closed.is_some() => continue,
+            None => match tokio::time::timeout(LAG_GRACE, client.on_disconnect()).await {
+                // The connection closed: keep draining the other streams.
+                Ok(error) => {
+                    closed = Some(error);
+                    continue;
+                }
+                Err(_) => {
+                    tracing::warn!(method, "notification buffer overflowed");
+                    return PumpEnd::Lagged;
+                }
+            },
+        };
+        let Some(event) = parse(method, &value) else {
+            continue;
+        };
+        let Some(event) = route(shared, event, kicked) else {
+            continue;
+        };
+        if shared.events.send(event).await.is_err() {
+            return PumpEnd::Stopped;
+        }
+    }
+}
+
+async fn wait_for_disconnect(client: &WsClient) -> ClientError {
+    tokio::time::timeout(DISCONNECT_REASON_WAIT, client.on_disconnect())
+        .await
+        .unwrap_or_else(|_| ClientError::Custom("the connection stopped answering".to_owned()))
+}
+
+fn parse(method: &'static str, value: &serde_json::Value) -> Option<ServerEvent> {
+    let raw = serde_json::value::to_raw_value(value).ok()?;
+    match ServerEvent::from_method_and_params(method, &raw)? {
+        Ok(event) => Some(event),
+        Err(error) => {
+            tracing::warn!(method, %error, "dropping a notification with unexpected params");
+            None
+        }
+    }
+}
+
+/// Updates the bookkeeping for one notification and decides whether the
+/// front end sees it.
+fn route(shared: &Shared, event: ServerEvent, kicked: &mut Option<Kicked>) -> Option<SessionEvent> {
+    match event {
+        ServerEvent::MessageReceived(message) => shared
+            .rooms
+            .lock()
+            .on_live_message(message)
+            .map(|message| SessionEvent::Server(ServerEvent::MessageReceived(message))),
+        // Sent only to the kicked user's own connections, just before they
+        // are closed: it becomes the session's end, not a room event.
+        ServerEvent::UserKicked(notice) if notice.room_id.is_none() => {
+            *kicked = Some(notice);
+            None
+        }
+        ServerEvent::RoomDeleted(deleted) => {
+            shared.rooms.lock().remove(&deleted.room_id);
+            Some(SessionEvent::Server(ServerEvent::RoomDeleted(deleted)))
+        }
+        other => Some(SessionEvent::Server(other)),
+    }
+}
+
+/// Reconnects with backoff until it works, the session is closed, or the
+/// server says the user may not come back. Re-joins every room and delivers
+/// what was missed before returning the new connection.
+async fn reconnect(shared: &Shared, token: &mut watch::Receiver<String>) -> Option<Connection> {
+    let options = &shared.options;
+    let mut backoff = Backoff::new(options.first_retry, options.max_retry);
+    let mut wait = true;
+    loop {
+        if wait {
+            let delay = backoff.next_delay();
+            tokio::select! {
+                () = shared.stop.cancelled() => return None,
+                () = tokio::time::sleep(delay) => {}
+                changed = token.changed() => if changed.is_err() { return None },
+            }
+        }
+        wait = true;
+        let current = token.borrow_and_update().clone();
+        let connection = match connection::open(&shared.server, &current, options).await {
+            Ok(connection) => connection,
+            Err(ConnectError::TokenRejected) => {
+                if shared.events.send(SessionEvent::TokenRejected).await.is_err() {
+                    return None;
+                }
+                tokio::select! {
+                    () = shared.stop.cancelled() => return None,
+                    changed = token.changed() => if changed.is_err() { return None },
+                }
+                backoff.reset();
+                wait = false;
+                continue;
+            }
+            Err(ConnectError::Banned) => {
+                // As above: the session ends whether or not anyone listens.
+                shared.events.send(SessionEvent::Ended(EndReason::Banned { reason: None })).await.ok();
+                return None;
+            }
+            Err(error) => {
+                tracing::debug!(error = %error_chain(&error), "reconnect attempt failed");
+                continue;
+            }
+        };
+        match rejoin(&connection.client, shared).await {
+            Ok((mut report, missed)) => {
+                report.attempts = backoff.attempts().max(1);
+                if shared.events.send(SessionEvent::Reconnected(report)).await.is_err() {
+                    return None;
+                }
+                for message in missed {
+                    let event = SessionEvent::Server(ServerEvent::MessageReceived(message));
+                    if shared.events.send(event).await.is_err() {
+                        return None;
+                    }
+                }
+                return Some(connection);
+            }
+            Err(error) => {
+                tracing::debug!(%error, "re-joining rooms failed; trying again");
+            }
+        }
+    }
+}
+
+/// Re-joins every room from its resume point and collects what it missed.
+/// Live notifications wait in jsonrpsee's buffers meanwhile; the pump sees
+/// them afterwards and the cursors drop the ones recovered here.
+async fn rejoin(client: &WsClient, shared: &Shared) -> Result<(Reconnected, Vec<Message>), ClientError> {
+    let targets = shared.rooms.lock().resume_points();
+    let mut report = Reconnected { attempts: 0, rooms: Vec::new(), gone: Vec::new(), missed: 0, gaps: Vec::new() };
+    if targets.is_empty() {
+        return Ok((report, Vec::new()));
+    }
+    // Joining creates rooms, so first check which still exist: a room
+    // deleted during the outage must not be resurrected.
+    let existing: BTreeSet<RoomId> = client.list_rooms().await?.rooms.into_iter().map(|room| room.room_id).collect();
+    let mut missed = Vec::new();
+    for (name, since) in targets {
+        let id = name.id();
+        if !existing.contains(&id) {
+            shared.rooms.lock().remove(&id);
+            report.gone.push(id);
+            continue;
+        }
+        let answer = client.join_room(name.clone(), Some(since)).await?;
+        let mut catch_up = CatchUp::new(since);
+        let mut before = catch_up.add_join_answer(answer.recent_messages);
+        while let Some(oldest) = before {
+            let page = client.get_history(id.clone(), Some(oldest), Some(MAX_HISTORY_LIMIT)).await?;
+            before = catch_up.add_history_page(page);
+        }
+        let (recovered, truncated) = catch_up.finish();
+        if truncated {
+            report.gaps.push(id.clone());
+        }
+        let new = shared.rooms.lock().deliver_recovered(&id, recovered);
+        missed.extend(new);
+        report.rooms.push(answer.room_name);
+    }
+    report.missed = missed.len();
+    Ok((report, missed))
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use chat_api::{Reason, UserName};
+
+    use super::*;
+
+    fn frame(code: Option<u16>, reason: Option<&str>) -> CloseFrame {
+        CloseFrame { code, reason: reason.map(str::to_owned), description: "closed".to_owned() }
+    }
+
+    fn kick(reason: &str) -> Option<Kicked> {
+        Some(Kicked {
+            username: UserName::parse("bob").unwrap(),
+            reason: Reason::parse(reason).unwrap(),
+            room_id: None,
+        })
+    }
+
+    #[test]
+    fn kicked_and_banned_end_the_session_with_their_reason() {
+        assert_eq!(
+            after_close(frame(Some(4003), Some("banned: spam")), None),
+            Next::End(EndReason::Banned { reason: Some("spam".into()) })
+        );
+        assert_eq!(
+            after_close(frame(Some(4001), Some("kicked: flood")), kick("too loud")),
+            Next::End(EndReason::Kicked { reason: Some("too loud".into()) })
+        );
+        assert_eq!(
+            after_close(frame(Some(4001), Some("kicked: flood")), None),
+            Next::End(EndReason::Kicked { reason: Some("flood".into()) })
+        );
+        // The notice alone is enough, whatever the close looked like.
+        assert_eq!(after_close(frame(None, None), kick("")), Next::End(EndReason::Kicked { reason: None }));
+    }
+
+    #[test]
+    fn restarts_slowness_and_network_failures_reconnect() {
+        for code in [Some(1001), Some(4008), Some(1006), None] {
+            assert!(matches!(after_close(frame(code, None), None), Next::Reconnect { announce: Some(_) }), "{code:?}");
+        }
+    }
+}

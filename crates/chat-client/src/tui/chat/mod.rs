@@ -1,0 +1,334 @@
+//! The interactive chat: log in, join a room, then one loop that reacts to
+//! what the user types and to what the server sends.
+
+mod commands;
+mod input;
+mod slash;
+mod typing;
+
+use std::{collections::VecDeque, time::Instant};
+
+use anyhow::{Context, Result};
+use chat_api::{ErrorCode, MessageId, MessageText, RoomId, RoomName, ServerEvent, UserName};
+use chat_client::{
+    CallError, ConnectError, RestClient, ServerUrl, Session, SessionEvent, SessionEvents, SessionOptions,
+};
+
+use self::{
+    input::{FromInput, Input, Output},
+    slash::Line,
+    typing::{OthersTyping, OwnTyping},
+};
+use super::{
+    credentials::{self, Credentials},
+    render::{Painter, TimeStyle, View},
+    token_store::TokenStore,
+};
+
+/// How a chat ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// The user left.
+    Quit,
+    /// The server removed the user (kicked or banned); already shown.
+    Removed,
+}
+
+/// `chat`.
+pub(crate) async fn run(
+    server: ServerUrl,
+    username: Option<UserName>,
+    token: Option<String>,
+    room: RoomName,
+) -> Result<Outcome> {
+    let store = TokenStore::locate()?;
+    let rest = RestClient::new(server.clone());
+    let mut credentials = credentials::for_chat(&rest, &store, username, token).await?;
+    let (session, events) = connect(&rest, &store, &mut credentials).await?;
+    let (input, output) = input::start()?;
+    let mut chat = Chat {
+        painter: Painter::for_stdout(),
+        session,
+        events,
+        input,
+        output,
+        rest,
+        store,
+        me: credentials.username,
+        current: None,
+        own_typing: OwnTyping::default(),
+        others_typing: OthersTyping::default(),
+        sent_ids: VecDeque::new(),
+        removed: false,
+        events_done: false,
+    };
+    let who = match (&chat.me, credentials.role) {
+        (Some(me), Some(role)) => format!("{me} ({role})"),
+        (Some(me), None) => me.to_string(),
+        (None, _) => "the given token".to_owned(),
+    };
+    chat.out_notice(&format!("connected to {server} as {who}; /help lists the commands"));
+    chat.join(room).await;
+    let outcome = chat.run().await;
+    chat.session.close();
+    outcome
+}
+
+/// Connects; when the server refuses the token, asks to log in again.
+async fn connect(
+    rest: &RestClient,
+    store: &TokenStore,
+    credentials: &mut Credentials,
+) -> Result<(Session, SessionEvents)> {
+    loop {
+        match Session::connect(rest.server().clone(), credentials.token.clone(), SessionOptions::default()).await {
+            Err(ConnectError::TokenRejected) if credentials::stdin_is_terminal() => {
+                eprintln!(
+                    "{}",
+                    Painter::for_stderr()
+                        .error("the server did not accept the token (it may have expired); log in again")
+                );
+                let username = credentials.username.as_ref().map(ToString::to_string);
+                *credentials = credentials::log_in_interactively(rest, store, username).await?;
+            }
+            result => return result.with_context(|| format!("connecting to {}", rest.server())),
+        }
+    }
+}
+
+/// What the loop does after a line.
+enum Flow {
+    /// Ask for the next line.
+    Continue,
+    /// The input thread was already asked for something else (a password);
+    /// its answer comes first, and only then the next line. Asking for a
+    /// line now would queue a prompt that could swallow the password.
+    AwaitingInput,
+    Quit,
+}
+
+struct Chat {
+    painter: Painter,
+    session: Session,
+    events: SessionEvents,
+    input: Input,
+    output: Output,
+    rest: RestClient,
+    store: TokenStore,
+    /// Who this is, when known. A pasted token may not say; then the first
+    /// echo of a message this client sent tells.
+    me: Option<UserName>,
+    /// The room messages go to.
+    current: Option<RoomId>,
+    own_typing: OwnTyping,
+    others_typing: OthersTyping,
+    /// Ids of messages sent while `me` is unknown.
+    sent_ids: VecDeque<MessageId>,
+    /// Kicked or banned: the next line ends the chat.
+    removed: bool,
+    events_done: bool,
+}
+
+impl Chat {
+    fn view(&self) -> View<'_> {
+        View { me: self.me.as_ref(), current_room: self.current.as_ref(), time: TimeStyle::Clock }
+    }
+
+    fn prompt(&self) -> String {
+        let Some(room) = &self.current else {
+            return "(no room)> ".to_owned();
+        };
+        // The name as first spelled; room names are validated ASCII.
+        match self.session.rooms().into_iter().find(|name| &name.id() == room) {
+            Some(name) => format!("#{name}> "),
+            None => format!("#{room}> "),
+        }
+    }
+
+    fn out(&mut self, line: String) {
+        self.output.line(line);
+    }
+
+    fn out_notice(&mut self, text: &str) {
+        let line = self.painter.notice(text);
+        self.out(line);
+    }
+
+    fn out_error(&mut self, text: &str, hint: Option<&str>) {
+        let mut line = self.painter.error(text);
+        if let Some(hint) = hint {
+            line.push('\n');
+            line.push_str(&self.painter.hint(hint));
+        }
+        self.out(line);
+    }
+
+    fn out_call_error(&mut self, what: &str, error: &CallError) {
+        let hint = match error {
+            CallError::NotConnected | CallError::ConnectionLost => Some("reconnecting; try again in a moment"),
+            error if error.is(ErrorCode::NotAuthenticated) => Some("your session expired: type /login"),
+            error if error.is(ErrorCode::NotMember) => Some("/join the room first"),
+            _ => None,
+        };
+        self.out_error(&format!("{what}: {error}"), hint);
+    }
+
+    async fn run(&mut self) -> Result<Outcome> {
+        self.input.read_line(self.prompt())?;
+        loop {
+            tokio::select! {
+                reply = self.input.next() => {
+                    let Some(reply) = reply else { return Ok(self.outcome()) };
+                    match reply {
+                        FromInput::Closed => return Ok(self.outcome()),
+                        FromInput::Failed(error) => anyhow::bail!("the terminal failed: {error}"),
+                        FromInput::Keystroke => self.key_pressed(),
+                        FromInput::Line(line) => {
+                            if self.removed {
+                                return Ok(Outcome::Removed);
+                            }
+                            match self.handle_line(&line).await {
+                                Flow::Quit => return Ok(Outcome::Quit),
+                                Flow::Continue => self.input.read_line(self.prompt())?,
+                                Flow::AwaitingInput => {}
+                            }
+                        }
+                        FromInput::Password(password) => {
+                            self.finish_login(password).await;
+                            self.input.read_line(self.prompt())?;
+                        }
+                    }
+                }
+                event = self.events.next(), if !self.events_done => match event {
+                    Some(event) => self.show(event),
+                    None => self.events_done = true,
+                },
+            }
+        }
+    }
+
+    fn outcome(&self) -> Outcome {
+        if self.removed { Outcome::Removed } else { Outcome::Quit }
+    }
+
+    fn key_pressed(&mut self) {
+        let Some(room) = self.current.clone() else { return };
+        if !self.own_typing.key_pressed(&room, Instant::now()) {
+            return;
+        }
+        let session = self.session.clone();
+        tokio::spawn(async move {
+            if let Err(error) = session.start_typing(&room).await {
+                tracing::debug!(%error, "start_typing failed");
+            }
+        });
+    }
+
+    fn typing_abandoned(&mut self) {
+        let Some(room) = self.own_typing.finished() else { return };
+        let session = self.session.clone();
+        tokio::spawn(async move {
+            if let Err(error) = session.stop_typing(&room).await {
+                tracing::debug!(%error, "stop_typing failed");
+            }
+        });
+    }
+
+    async fn handle_line(&mut self, line: &str) -> Flow {
+        match slash::parse(line) {
+            Err(error) => {
+                self.typing_abandoned();
+                self.out_error(&error.to_string(), Some(&error.hint()));
+                Flow::Continue
+            }
+            Ok(Line::Empty) => {
+                self.typing_abandoned();
+                Flow::Continue
+            }
+            Ok(Line::Message(text)) => {
+                self.say(&text).await;
+                Flow::Continue
+            }
+            Ok(Line::Command(command)) => {
+                self.typing_abandoned();
+                self.command(command).await
+            }
+        }
+    }
+
+    async fn say(&mut self, text: &str) {
+        let Some(room) = self.current.clone() else {
+            self.out_error("you are not in a room", Some("/join <room>"));
+            return;
+        };
+        let text = match MessageText::parse(text) {
+            Ok(text) => text,
+            Err(error) => return self.out_error(&format!("cannot send this: {error}"), None),
+        };
+        match self.session.send_message(&room, &text).await {
+            Ok(sent) => {
+                // The server ends the typing indicator when a message is sent.
+                self.own_typing.finished();
+                if self.me.is_none() {
+                    self.sent_ids.push_back(sent.message_id);
+                    if self.sent_ids.len() > 32 {
+                        self.sent_ids.pop_front();
+                    }
+                }
+            }
+            Err(error) => self.out_call_error("not sent", &error),
+        }
+    }
+
+    fn show(&mut self, event: SessionEvent) {
+        match event {
+            SessionEvent::Server(ServerEvent::MessageReceived(message)) => {
+                if self.me.is_none() && self.sent_ids.contains(&message.message_id) {
+                    self.me = Some(message.username.clone());
+                    self.sent_ids.clear();
+                }
+                let line = self.painter.message(&message, &self.view());
+                self.out(line);
+            }
+            SessionEvent::Server(ServerEvent::UserStartedTyping(typing)) => {
+                let is_me = self.me.as_ref().is_some_and(|me| me.key() == typing.username.key());
+                if !is_me && self.others_typing.should_show(&typing.room_id, &typing.username, Instant::now()) {
+                    let line = self.painter.typing(&typing.room_id, &typing.username, &self.view());
+                    self.out(line);
+                }
+            }
+            SessionEvent::Server(event) => {
+                if let Some(line) = self.painter.event(&event, &self.view()) {
+                    self.out(line);
+                }
+                if let ServerEvent::RoomDeleted(deleted) = &event
+                    && self.current.as_ref() == Some(&deleted.room_id)
+                {
+                    self.current_room_vanished(&deleted.room_id);
+                }
+            }
+            SessionEvent::ConnectionLost { cause } => {
+                let line = self.painter.connection_lost(&cause);
+                self.out(line);
+            }
+            SessionEvent::Reconnected(report) => {
+                let line = self.painter.reconnected(&report);
+                self.out(line);
+                if let Some(room) = self.current.clone().filter(|room| report.gone.contains(room)) {
+                    self.current_room_vanished(&room);
+                }
+            }
+            SessionEvent::TokenRejected => {
+                self.out_error(
+                    "the server no longer accepts your token (it may have expired)",
+                    Some("type /login to log in again"),
+                );
+            }
+            SessionEvent::Ended(reason) => {
+                self.removed = true;
+                let line = format!("{}\n{}", self.painter.ended(&reason), self.painter.notice("press Enter to leave"));
+                self.out(line);
+            }
+        }
+    }
+}

@@ -1,0 +1,595 @@
+//! Everything the client prints, and the only module that knows colours.
+//!
+//! Every piece of text that came from the network goes through
+//! [`sanitize`] here before it is printed. Colours are on only when stdout
+//! is a terminal, `NO_COLOR` is unset and `TERM` is not `dumb`.
+
+pub(crate) mod sanitize;
+
+use std::ffi::OsStr;
+
+use chat_api::{
+    Message, Profile, RoomId, RoomInfo, RoomName, ServerEvent, Timestamp, UserName, notifications::AnnouncementLevel,
+};
+use chat_client::{EndReason, Reconnected};
+use chrono::{DateTime, Local};
+use colored::{Color, Colorize};
+
+/// Colours for other people's names: stable per user, never the colour of
+/// one's own name (green) or of errors (red).
+const NAME_COLORS: [Color; 8] = [
+    Color::Cyan,
+    Color::Magenta,
+    Color::Yellow,
+    Color::Blue,
+    Color::BrightCyan,
+    Color::BrightMagenta,
+    Color::BrightYellow,
+    Color::BrightBlue,
+];
+
+/// Whether to colour: only for a terminal, never with `NO_COLOR` set to
+/// anything non-empty (<https://no-color.org>), never on a dumb terminal.
+pub(crate) fn colors_wanted(is_terminal: bool, no_color: Option<&OsStr>, term: Option<&OsStr>) -> bool {
+    is_terminal && no_color.is_none_or(OsStr::is_empty) && term != Some(OsStr::new("dumb"))
+}
+
+/// How much of a timestamp to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TimeStyle {
+    /// `14:05`, with the date only when it is not today (the chat view).
+    Clock,
+    /// `2026-11-21 14:05:09` (history and tail output).
+    Full,
+}
+
+/// What the reader already knows, so lines can leave it out.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct View<'a> {
+    /// The reader's username, to colour their own messages.
+    pub(crate) me: Option<&'a UserName>,
+    /// The room on screen; lines about other rooms are tagged with theirs.
+    pub(crate) current_room: Option<&'a RoomId>,
+    /// Timestamp detail.
+    pub(crate) time: TimeStyle,
+}
+
+/// Formats lines, with or without colour.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Painter {
+    color: bool,
+}
+
+impl Painter {
+    /// For stdout, deciding colour from the environment. Also tells the
+    /// `colored` crate, so nothing else can colour behind our back.
+    pub(crate) fn for_stdout() -> Self {
+        use std::io::IsTerminal;
+        let color = colors_wanted(
+            std::io::stdout().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+            std::env::var_os("TERM").as_deref(),
+        );
+        colored::control::set_override(color);
+        Self { color }
+    }
+
+    /// For stderr (errors), deciding colour from the environment.
+    pub(crate) fn for_stderr() -> Self {
+        use std::io::IsTerminal;
+        let color = colors_wanted(
+            std::io::stderr().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+            std::env::var_os("TERM").as_deref(),
+        );
+        Self { color }
+    }
+
+    /// Without colour (tests, files).
+    #[cfg(test)]
+    pub(crate) fn plain() -> Self {
+        Self { color: false }
+    }
+
+    fn paint(&self, text: &str, color: Color) -> String {
+        if self.color { text.color(color).to_string() } else { text.to_owned() }
+    }
+
+    fn bold(&self, text: &str, color: Color) -> String {
+        if self.color { text.color(color).bold().to_string() } else { text.to_owned() }
+    }
+
+    fn dim(&self, text: &str) -> String {
+        if self.color { text.dimmed().to_string() } else { text.to_owned() }
+    }
+
+    fn name(&self, user: &UserName, view: &View<'_>) -> String {
+        let text = sanitize::line(user.as_str());
+        if view.me.is_some_and(|me| me.key() == user.key()) {
+            self.bold(&text, Color::Green)
+        } else {
+            self.paint(&text, name_color(user))
+        }
+    }
+
+    fn room_tag(&self, room: &RoomId) -> String {
+        self.paint(&format!("#{}", sanitize::line(room.as_str())), Color::BrightBlack)
+    }
+
+    /// `#room ` when `room` is not the one on screen.
+    fn room_prefix(&self, room: &RoomId, view: &View<'_>) -> String {
+        if view.current_room == Some(room) { String::new() } else { format!("{} ", self.room_tag(room)) }
+    }
+
+    /// One chat message; continuation lines are indented under the text. A
+    /// text starting with `/me ` is shown as an action.
+    pub(crate) fn message(&self, message: &Message, view: &View<'_>) -> String {
+        let time = self.dim(&clock(message.timestamp, view.time, Local::now()));
+        let room = self.room_prefix(&message.room_id, view);
+        let name = self.name(&message.username, view);
+        let text = message.text.as_str();
+        let (head, body) = match text.strip_prefix("/me ") {
+            Some(action) => (format!("{time} {room}* {name} "), action),
+            None => (format!("{time} {room}<{name}> "), text),
+        };
+        let indent = " ".repeat(visible_width(&head));
+        let mut out = head;
+        for (i, part) in sanitize::lines(body).iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+                out.push_str(&indent);
+            }
+            out.push_str(part);
+        }
+        out
+    }
+
+    /// A server event other than a message, or `None` for events the chat
+    /// does not print as a line (typing is shown separately).
+    pub(crate) fn event(&self, event: &ServerEvent, view: &View<'_>) -> Option<String> {
+        let line = match event {
+            ServerEvent::MessageReceived(message) => return Some(self.message(message, view)),
+            ServerEvent::UserJoined(change) => format!(
+                "→ {} joined {} ({})",
+                self.name(&change.username, view),
+                self.room_tag(&change.room_id),
+                users(change.user_count)
+            ),
+            ServerEvent::UserLeft(change) => format!(
+                "← {} left {} ({})",
+                self.name(&change.username, view),
+                self.room_tag(&change.room_id),
+                users(change.user_count)
+            ),
+            ServerEvent::UserKicked(kick) => {
+                let place = match &kick.room_id {
+                    Some(room) => format!(" from {}", self.room_tag(room)),
+                    None => String::new(),
+                };
+                let line =
+                    format!("✗ {} was kicked{place}{}", self.name(&kick.username, view), reason(kick.reason.as_str()));
+                return Some(self.bold(&line, Color::Red));
+            }
+            ServerEvent::SystemAnnouncement(announcement) => {
+                return Some(self.announcement(announcement.level, &announcement.message));
+            }
+            ServerEvent::RoomCreated(created) => {
+                format!("* room {} was created", self.room_name_tag(&created.room_info.room_name))
+            }
+            ServerEvent::RoomDeleted(deleted) => {
+                format!("* room {} was deleted", self.room_name_tag(&deleted.room_name))
+            }
+            ServerEvent::UserStartedTyping(_) | ServerEvent::UserStoppedTyping(_) => return None,
+        };
+        Some(self.system(&line))
+    }
+
+    fn room_name_tag(&self, room: &RoomName) -> String {
+        format!("#{}", sanitize::line(room.as_str()))
+    }
+
+    /// A system line (joins, leaves, rooms): dimmed.
+    pub(crate) fn system(&self, text: &str) -> String {
+        self.dim(text)
+    }
+
+    /// An announcement, coloured by level.
+    pub(crate) fn announcement(&self, level: AnnouncementLevel, text: &str) -> String {
+        let body = sanitize::lines(text).join(" / ");
+        let (label, color) = match level {
+            AnnouncementLevel::Info => ("📢 announcement", Color::BrightBlue),
+            AnnouncementLevel::Warning => ("⚠ announcement", Color::Yellow),
+            AnnouncementLevel::Error => ("‼ announcement", Color::Red),
+        };
+        self.bold(&format!("{label}: {body}"), color)
+    }
+
+    /// "bob is typing…" for the room on screen, or tagged with its room.
+    pub(crate) fn typing(&self, room: &RoomId, user: &UserName, view: &View<'_>) -> String {
+        let room = self.room_prefix(room, view);
+        self.dim(&format!("{room}{} is typing…", sanitize::line(user.as_str())))
+    }
+
+    /// Neutral information from the client itself.
+    pub(crate) fn notice(&self, text: &str) -> String {
+        self.paint(&format!("-- {}", sanitize::line(text)), Color::BrightBlack)
+    }
+
+    /// An error or refusal, e.g. the server's reason for refusing a command.
+    pub(crate) fn error(&self, text: &str) -> String {
+        self.bold(&format!("error: {}", sanitize::line(text)), Color::Red)
+    }
+
+    /// A hint that follows an error.
+    pub(crate) fn hint(&self, text: &str) -> String {
+        self.paint(&format!("hint: {}", sanitize::line(text)), Color::Yellow)
+    }
+
+    /// The line shown when the connection drops.
+    pub(crate) fn connection_lost(&self, cause: &str) -> String {
+        self.paint(&format!("-- connection lost ({}); reconnecting…", sanitize::line(cause)), Color::Yellow)
+    }
+
+    /// The one line shown after a reconnect.
+    pub(crate) fn reconnected(&self, report: &Reconnected) -> String {
+        let mut parts = vec!["-- reconnected".to_owned()];
+        if !report.rooms.is_empty() {
+            let rooms: Vec<String> = report.rooms.iter().map(|r| self.room_name_tag(r)).collect();
+            parts.push(format!("rejoined {}", rooms.join(", ")));
+        }
+        parts.push(match report.missed {
+            0 => "nothing missed".to_owned(),
+            1 => "1 missed message follows".to_owned(),
+            n => format!("{n} missed messages follow"),
+        });
+        for room in &report.gone {
+            parts.push(format!("#{} was deleted meanwhile", sanitize::line(room.as_str())));
+        }
+        for room in &report.gaps {
+            parts.push(format!("older messages of #{} were skipped", sanitize::line(room.as_str())));
+        }
+        self.paint(&parts.join("; "), Color::Green)
+    }
+
+    /// Why the session ended for good.
+    pub(crate) fn ended(&self, reason: &EndReason) -> String {
+        let text = ended_text(reason);
+        let mut chars = text.chars();
+        let capitalized: String = chars.next().map(|c| c.to_ascii_uppercase()).into_iter().chain(chars).collect();
+        self.bold(&format!("{capitalized}. Not reconnecting."), Color::Red)
+    }
+
+    /// The header printed after joining a room.
+    pub(crate) fn joined(&self, room: &RoomName, people: &[UserName], view: &View<'_>) -> String {
+        let names: Vec<String> = people.iter().map(|u| self.name(u, view)).collect();
+        self.paint(
+            &format!("-- joined {} ({}: {})", self.room_name_tag(room), users(people.len()), names.join(", ")),
+            Color::Green,
+        )
+    }
+
+    /// `/rooms` and the `rooms` command: one line per room.
+    pub(crate) fn room_list(&self, rooms: &[RoomInfo], joined: &[RoomName], current: Option<&RoomId>) -> Vec<String> {
+        let width = rooms.iter().map(|r| r.room_name.len()).max().unwrap_or(0);
+        let with_markers = current.is_some() || !joined.is_empty();
+        rooms
+            .iter()
+            .map(|room| {
+                let name = sanitize::line(room.room_name.as_str());
+                if !with_markers {
+                    return format!("#{name:<width$}  {}", users(room.user_count));
+                }
+                let marker = if current == Some(&room.room_id) {
+                    "*"
+                } else if joined.iter().any(|j| j.id() == room.room_id) {
+                    "+"
+                } else {
+                    " "
+                };
+                let padded = format!("{marker} #{name:<width$}");
+                let padded = if marker == " " { padded } else { self.bold(&padded, Color::Green) };
+                format!("{padded}  {}", users(room.user_count))
+            })
+            .collect()
+    }
+
+    /// `/who`.
+    pub(crate) fn user_list(&self, room: &RoomId, people: &[UserName], view: &View<'_>) -> String {
+        let names: Vec<String> = people.iter().map(|u| self.name(u, view)).collect();
+        format!("{} {}: {}", self.room_tag(room), users(people.len()), names.join(", "))
+    }
+
+    /// `/profile`.
+    pub(crate) fn profile(&self, profile: &Profile, view: &View<'_>) -> Vec<String> {
+        let avatar = profile.avatar;
+        vec![
+            format!(
+                "{} ({}) — {}",
+                self.name(&profile.username, view),
+                sanitize::line(profile.display_name.as_str()),
+                profile.role
+            ),
+            format!("  cat: a {} {} {}", avatar.expression, avatar.color, avatar.breed.as_str().replace('_', " ")),
+            format!("  member since {}", clock(profile.created_at, TimeStyle::Full, Local::now())),
+            format!("  last seen {}", clock(profile.last_seen, TimeStyle::Full, Local::now())),
+        ]
+    }
+
+    /// `/help`.
+    pub(crate) fn help(&self) -> Vec<String> {
+        let rows: [(&str, &str); 18] = [
+            ("text + Enter", "send to the current room"),
+            ("/join <room>", "join (or create) a room and switch to it"),
+            ("/switch <room>", "show and send to another joined room"),
+            ("/leave [room]", "leave the current (or named) room"),
+            ("/rooms", "list rooms (* current, + joined)"),
+            ("/who", "who is in the current room"),
+            ("/history [n]", "show the last n messages (default 20)"),
+            ("/me <action>", "send an action: * you <action>"),
+            ("/profile [user]", "show a profile (yours by default)"),
+            ("/nick <name>", "change your display name"),
+            ("/kick <user> [reason]", "moderators: disconnect a user"),
+            ("/ban <user> [duration] [reason]", "moderators: ban (e.g. 10m, 2h, 7d; none = permanent)"),
+            ("/unban <user>", "moderators: lift a ban"),
+            ("/announce [info|warning|error] <text>", "admins: announce to everyone"),
+            ("/delete-room <room>", "admins: delete a room and its history"),
+            ("/login", "log in again (after the session expired)"),
+            ("/help", "this list"),
+            ("/quit", "leave (also Ctrl-C or Ctrl-D)"),
+        ];
+        let width = rows.iter().map(|(c, _)| c.chars().count()).max().unwrap_or(0);
+        rows.iter()
+            .map(|(command, what)| format!("  {} {what}", self.paint(&format!("{command:<width$}"), Color::Cyan)))
+            .collect()
+    }
+}
+
+/// "You were kicked: <reason>", without colour.
+pub(crate) fn ended_text(reason: &EndReason) -> String {
+    let (what, why) = match reason {
+        EndReason::Kicked { reason } => ("you were kicked", reason),
+        EndReason::Banned { reason } => ("you are banned", reason),
+    };
+    let why = why.as_deref().map(|r| format!(": {}", sanitize::line(r))).unwrap_or_default();
+    format!("{what}{why}")
+}
+
+/// A stable colour for a user: FNV-1a of the case-folded name.
+pub(crate) fn name_color(user: &UserName) -> Color {
+    let hash = user
+        .key()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3));
+    NAME_COLORS[(hash % NAME_COLORS.len() as u64) as usize]
+}
+
+fn users(count: usize) -> String {
+    if count == 1 { "1 user".to_owned() } else { format!("{count} users") }
+}
+
+fn reason(text: &str) -> String {
+    if text.trim().is_empty() { String::new() } else { format!(": {}", sanitize::line(text)) }
+}
+
+/// A timestamp in local time.
+pub(crate) fn clock(timestamp: Timestamp, style: TimeStyle, now: DateTime<Local>) -> String {
+    let local = timestamp.as_datetime().with_timezone(&Local);
+    match style {
+        TimeStyle::Full => local.format("%Y-%m-%d %H:%M:%S").to_string(),
+        TimeStyle::Clock if local.date_naive() == now.date_naive() => local.format("%H:%M").to_string(),
+        TimeStyle::Clock => local.format("%b %d %H:%M").to_string(),
+    }
+}
+
+/// Printed width of a line that may hold colour codes (ASCII prefixes).
+fn visible_width(text: &str) -> usize {
+    let mut width = 0;
+    let mut in_escape = false;
+    for c in text.chars() {
+        match (in_escape, c) {
+            (false, '\u{1b}') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (true, _) => {}
+            (false, _) => width += 1,
+        }
+    }
+    width
+}
+
+#[cfg(test)]
+mod tests {
+    use chat_api::{
+        MessageId, MessageText, Reason,
+        notifications::{Announcement, Kicked, PresenceChange},
+    };
+
+    use super::*;
+
+    fn user(name: &str) -> UserName {
+        UserName::parse(name).unwrap()
+    }
+
+    fn message(from: &str, text: &str) -> Message {
+        Message {
+            message_id: MessageId(1),
+            room_id: RoomId::general(),
+            username: user(from),
+            text: MessageText::parse(text).unwrap(),
+            timestamp: Timestamp::now(),
+        }
+    }
+
+    fn view<'a>(me: &'a UserName, room: &'a RoomId) -> View<'a> {
+        View { me: Some(me), current_room: Some(room), time: TimeStyle::Clock }
+    }
+
+    #[test]
+    fn no_color_and_pipes_turn_colours_off() {
+        assert!(colors_wanted(true, None, Some(OsStr::new("xterm-256color"))));
+        assert!(colors_wanted(true, Some(OsStr::new("")), None));
+        assert!(!colors_wanted(true, Some(OsStr::new("1")), None));
+        assert!(!colors_wanted(false, None, None));
+        assert!(!colors_wanted(true, None, Some(OsStr::new("dumb"))));
+    }
+
+    #[test]
+    fn a_message_shows_time_sender_and_text() {
+        let me = user("alice");
+        let room = RoomId::general();
+        let line = Painter::plain().message(&message("bob", "hello there"), &view(&me, &room));
+        let (time, rest) = line.split_once(' ').unwrap();
+        assert_eq!(time.len(), 5, "{line}");
+        assert_eq!(rest, "<bob> hello there");
+    }
+
+    #[test]
+    fn messages_in_other_rooms_name_their_room() {
+        let me = user("alice");
+        let elsewhere = RoomId::parse("rust").unwrap();
+        let line = Painter::plain().message(&message("bob", "hi"), &view(&me, &elsewhere));
+        assert!(line.ends_with(" #general <bob> hi"), "{line}");
+    }
+
+    #[test]
+    fn multi_line_messages_are_indented_under_the_text() {
+        let me = user("alice");
+        let room = RoomId::general();
+        let line = Painter::plain().message(&message("bob", "one\ntwo"), &view(&me, &room));
+        let parts: Vec<&str> = line.split('\n').collect();
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[1], format!("{}two", " ".repeat(parts[0].len() - 3)));
+    }
+
+    #[test]
+    fn actions_read_as_actions() {
+        let me = user("alice");
+        let room = RoomId::general();
+        let line = Painter::plain().message(&message("bob", "/me waves"), &view(&me, &room));
+        assert!(line.ends_with(" * bob waves"), "{line}");
+    }
+
+    #[test]
+    fn hostile_text_cannot_smuggle_escape_sequences_through_any_line() {
+        // Message texts are validated by the contract, but announcements,
+        // reasons and errors are free text; every path must be safe.
+        let hostile = "x\u{1b}]0;owned\u{7}\u{1b}[2J\r\u{202E}gnp.exe\u{9b}1A";
+        let painter = Painter::plain();
+        let me = user("alice");
+        let room = RoomId::general();
+        let v = view(&me, &room);
+        let lines = [
+            painter.announcement(AnnouncementLevel::Warning, hostile),
+            painter.error(hostile),
+            painter.notice(hostile),
+            painter.hint(hostile),
+            painter.connection_lost(hostile),
+            painter.ended(&EndReason::Kicked { reason: Some(hostile.to_owned()) }),
+            painter
+                .event(
+                    &ServerEvent::SystemAnnouncement(Announcement {
+                        message: hostile.to_owned(),
+                        level: AnnouncementLevel::Error,
+                        timestamp: Timestamp::now(),
+                    }),
+                    &v,
+                )
+                .unwrap(),
+        ];
+        for line in lines {
+            assert!(!line.chars().any(|c| c.is_control()), "{line:?}");
+            assert!(!line.contains('\u{202E}'), "{line:?}");
+            assert!(line.contains("␛]0;owned␇"), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn colour_codes_come_only_from_the_painter() {
+        let painter = Painter { color: true };
+        colored::control::set_override(true);
+        let line = painter.error("\u{1b}[31mfake");
+        // The only ESC bytes are the painter's own SGR codes around the text.
+        assert!(line.contains("␛[31mfake"), "{line:?}");
+        let escapes = line.matches('\u{1b}').count();
+        assert!(escapes >= 1 && line.starts_with('\u{1b}'), "{line:?}");
+    }
+
+    #[test]
+    fn each_user_keeps_one_colour_whatever_the_case() {
+        assert_eq!(name_color(&user("Bob")), name_color(&user("bob")));
+        let colors: std::collections::BTreeSet<String> =
+            ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"]
+                .iter()
+                .map(|n| format!("{:?}", name_color(&user(n))))
+                .collect();
+        assert!(colors.len() > 2, "names should spread over the palette: {colors:?}");
+        assert!(!NAME_COLORS.contains(&Color::Green) && !NAME_COLORS.contains(&Color::Red));
+    }
+
+    #[test]
+    fn presence_and_kicks_are_system_lines() {
+        let me = user("alice");
+        let room = RoomId::general();
+        let v = view(&me, &room);
+        let painter = Painter::plain();
+        let joined = ServerEvent::UserJoined(PresenceChange {
+            room_id: RoomId::general(),
+            username: user("bob"),
+            user_count: 2,
+        });
+        assert_eq!(painter.event(&joined, &v).unwrap(), "→ bob joined #general (2 users)");
+        let kicked = ServerEvent::UserKicked(Kicked {
+            username: user("bob"),
+            reason: Reason::parse("spam").unwrap(),
+            room_id: Some(RoomId::general()),
+        });
+        assert_eq!(painter.event(&kicked, &v).unwrap(), "✗ bob was kicked from #general: spam");
+    }
+
+    #[test]
+    fn the_reconnect_notice_is_one_line() {
+        let report = Reconnected {
+            attempts: 3,
+            rooms: vec![RoomName::parse("general").unwrap(), RoomName::parse("rust").unwrap()],
+            gone: vec![],
+            missed: 2,
+            gaps: vec![],
+        };
+        let line = Painter::plain().reconnected(&report);
+        assert_eq!(line, "-- reconnected; rejoined #general, #rust; 2 missed messages follow");
+    }
+
+    #[test]
+    fn room_lists_mark_joined_rooms_only_in_the_chat() {
+        let rooms = vec![
+            RoomInfo { room_id: RoomId::general(), room_name: RoomName::parse("general").unwrap(), user_count: 3 },
+            RoomInfo {
+                room_id: RoomId::parse("rust").unwrap(),
+                room_name: RoomName::parse("Rust").unwrap(),
+                user_count: 1,
+            },
+        ];
+        let painter = Painter::plain();
+        assert_eq!(painter.room_list(&rooms, &[], None), ["#general  3 users", "#Rust     1 user"]);
+        let joined = [RoomName::parse("general").unwrap(), RoomName::parse("rust").unwrap()];
+        assert_eq!(
+            painter.room_list(&rooms, &joined, Some(&RoomId::general())),
+            ["* #general  3 users", "+ #Rust     1 user"]
+        );
+    }
+
+    #[test]
+    fn the_end_of_a_session_says_why() {
+        let line = Painter::plain().ended(&EndReason::Kicked { reason: Some("spam".into()) });
+        assert_eq!(line, "You were kicked: spam. Not reconnecting.");
+        let line = Painter::plain().ended(&EndReason::Banned { reason: None });
+        assert_eq!(line, "You are banned. Not reconnecting.");
+    }
+
+    #[test]
+    fn full_timestamps_carry_the_date() {
+        let ts = Timestamp::from_unix_millis(1_700_000_000_000);
+        let text = clock(ts, TimeStyle::Full, Local::now());
+        assert_eq!(text.len(), "2023-11-14 22:13:20".len());
+        assert!(text.starts_with("2023-11-1"), "{text}");
+    }
+}

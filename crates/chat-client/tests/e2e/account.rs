@@ -1,0 +1,97 @@
+//! `register`, `login`, `logout`.
+
+use crate::support::{Cli, TestServer, assert_exit, assert_success, stderr, stdout};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_creates_an_account_that_can_log_in() {
+    let server = TestServer::spawn().await;
+    let cli = Cli::new(&server);
+    let output = cli
+        .run(&["register", "--username", "carol", "--display-name", "Carol C.", "--password-stdin"], "correct horse\n")
+        .await;
+    assert_success(&output);
+    assert!(stdout(&output).contains("Registered carol"), "{}", stdout(&output));
+    cli.login("carol", "correct horse").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_reports_the_servers_reason_and_fails() {
+    let server = TestServer::spawn().await;
+    let cli = Cli::new(&server);
+
+    let taken = cli.run(&["register", "--username", "alice", "--password-stdin"], "whatever123\n").await;
+    assert_exit(&taken, 4);
+    assert!(stderr(&taken).to_lowercase().contains("taken"), "{}", stderr(&taken));
+
+    let invalid = cli.run(&["register", "--username", "no spaces", "--password-stdin"], "whatever123\n").await;
+    assert_exit(&invalid, 4);
+    assert!(stderr(&invalid).contains("username"), "{}", stderr(&invalid));
+
+    let short = cli.run(&["register", "--username", "dave", "--password-stdin"], "short\n").await;
+    assert_exit(&short, 4);
+    assert!(stderr(&short).contains("password"), "{}", stderr(&short));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_saves_a_private_token_and_logout_forgets_it() {
+    let server = TestServer::spawn().await;
+    let cli = Cli::new(&server);
+    let output = cli.run(&["login", "--username", "alice", "--password-stdin"], "alice123\n").await;
+    assert_success(&output);
+    let said = stdout(&output);
+    assert!(said.contains("as alice"), "{said}");
+
+    let tokens: Vec<_> =
+        std::fs::read_dir(cli.config_dir().join("tokens")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(tokens.len(), 1);
+    assert!(said.contains(&tokens[0].display().to_string()), "says where: {said}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&tokens[0]).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    // The saved token works for scripted commands.
+    assert_success(&cli.run(&["rooms"], "").await);
+
+    let output = cli.run(&["logout"], "").await;
+    assert_success(&output);
+    assert!(stdout(&output).contains("alice"), "{}", stdout(&output));
+    let rooms = cli.run(&["rooms"], "").await;
+    assert_exit(&rooms, 3);
+    assert!(stderr(&rooms).contains("login"), "{}", stderr(&rooms));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_fails_with_the_authentication_exit_code() {
+    let server = TestServer::spawn().await;
+    let cli = Cli::new(&server);
+    let output = cli.run(&["login", "--username", "alice", "--password-stdin"], "not-her-password\n").await;
+    assert_exit(&output, 3);
+    assert!(!stderr(&output).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_that_need_a_prompt_fail_without_a_terminal() {
+    let server = TestServer::spawn().await;
+    let cli = Cli::new(&server);
+
+    let register = cli.run(&["register", "--username", "erin"], "").await;
+    assert_exit(&register, 2);
+    assert!(stderr(&register).contains("--password-stdin"), "{}", stderr(&register));
+
+    let chat = cli.run(&["chat"], "").await;
+    assert_exit(&chat, 2);
+    assert!(stderr(&chat).contains("--token"), "{}", stderr(&chat));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_server_has_its_own_exit_code() {
+    // Bind and drop a listener to find a port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let cli = Cli::for_url(&format!("http://127.0.0.1:{port}"));
+    let output = cli.run(&["login", "--username", "alice", "--password-stdin"], "alice123\n").await;
+    assert_exit(&output, 6);
+    assert!(stderr(&output).contains("cannot reach"), "{}", stderr(&output));
+}

@@ -1,0 +1,12 @@
+//! End-to-end tests: the real server started in-process on port 0, and the
+//! real `bidirectional-chat-client` binary talking to it over the wire.
+
+// The harness's helpers are test code too: a broken expectation is a
+// failed test, so they may panic (clippy only exempts `#[test]` bodies).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod account;
+mod chat_pty;
+mod reconnect;
+mod scripted;
+mod support;

@@ -1,0 +1,149 @@
+//! `rooms`, `send`, `history`, `tail`.
+
+use chat_api::Message;
+
+use crate::support::{Cli, TestServer, assert_exit, assert_success, stderr, stdout};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sent_messages_come_back_in_the_history() {
+    let server = TestServer::spawn().await;
+    let alice = Cli::new(&server);
+    alice.login("alice", "alice123").await;
+
+    let first = alice.run(&["send", "--room", "general", "hello", "world"], "").await;
+    assert_success(&first);
+    let first_id: i64 = stdout(&first).trim().parse().expect("send prints the message id");
+
+    let second = alice.run(&["send", "--room", "general"], "from stdin\n").await;
+    assert_success(&second);
+    let second_id: i64 = stdout(&second).trim().parse().unwrap();
+    assert!(second_id > first_id);
+
+    let history = alice.run(&["history", "--room", "general", "--limit", "2"], "").await;
+    assert_success(&history);
+    let lines: Vec<String> = stdout(&history).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].ends_with("<alice> hello world"), "{lines:?}");
+    assert!(lines[1].ends_with("<alice> from stdin"), "{lines:?}");
+
+    let json = alice.run(&["history", "--room", "general", "--json"], "").await;
+    assert_success(&json);
+    let messages: Vec<Message> =
+        stdout(&json).lines().map(|line| serde_json::from_str(line).expect("one message per line")).collect();
+    let ids: Vec<i64> = messages.iter().map(|m| m.message_id.0).collect();
+    assert!(ids.ends_with(&[first_id, second_id]), "{ids:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rooms_lists_rooms_and_send_refuses_bad_input() {
+    let server = TestServer::spawn().await;
+    let bob = Cli::new(&server);
+    bob.login("bob", "bob123").await;
+    assert_success(&bob.run(&["send", "--room", "Lobby", "hi"], "").await);
+
+    let rooms = bob.run(&["rooms"], "").await;
+    assert_success(&rooms);
+    assert!(stdout(&rooms).contains("#general") && stdout(&rooms).contains("#Lobby"), "{}", stdout(&rooms));
+
+    let json = bob.run(&["rooms", "--json"], "").await;
+    assert_success(&json);
+    assert!(stdout(&json).lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
+
+    let control = bob.run(&["send", "--room", "general", "bell\u{7}"], "").await;
+    assert_exit(&control, 2);
+    let empty = bob.run(&["send", "--room", "general"], "").await;
+    assert_exit(&empty, 2);
+    assert!(stderr(&empty).contains("message"), "{}", stderr(&empty));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_token_is_refused_with_the_authentication_exit_code() {
+    let server = TestServer::spawn().await;
+    let cli = Cli::new(&server);
+    let output = cli.run(&["rooms", "--token", "not.a.token"], "").await;
+    assert_exit(&output, 3);
+    assert!(stderr(&output).contains("token"), "{}", stderr(&output));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tail_prints_messages_and_events_as_they_arrive() {
+    let server = TestServer::spawn().await;
+    let bob = Cli::new(&server);
+    bob.login("bob", "bob123").await;
+    let alice = Cli::new(&server);
+    alice.login("alice", "alice123").await;
+
+    let mut tail = bob.spawn(&["tail", "--room", "general"]);
+    tail.stderr_line(|l| l.contains("following #general")).await;
+
+    assert_success(&alice.run(&["send", "--room", "general", "first"], "").await);
+    assert_success(&alice.run(&["send", "--room", "general", "second"], "").await);
+    tail.stdout_line(|l| l.ends_with("<alice> first")).await;
+    tail.stdout_line(|l| l.ends_with("<alice> second")).await;
+    // `send` joins and leaves, and tail shows that too.
+    assert!(tail.seen_stdout.iter().any(|l| l.contains("alice joined #general")), "{:?}", tail.seen_stdout);
+
+    let mut json_tail = alice.spawn(&["tail", "--room", "general", "--json"]);
+    json_tail.stderr_line(|l| l.contains("following")).await;
+    assert_success(&bob.run(&["send", "--room", "general", "as json"], "").await);
+    let line = json_tail.stdout_line(|l| l.contains("as json")).await;
+    let frame: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(frame["method"], "message_received");
+    assert_eq!(frame["params"]["username"], "bob");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kicked_tail_stops_with_the_reason_and_does_not_reconnect() {
+    let server = TestServer::spawn().await;
+    let bob = Cli::new(&server);
+    bob.login("bob", "bob123").await;
+    let mut tail = bob.spawn(&["tail", "--room", "general"]);
+    tail.stderr_line(|l| l.contains("following")).await;
+
+    let moderator = server.token("moderator", "mod123").await;
+    let (session, _events) = chat_client::Session::connect(
+        chat_client::ServerUrl::parse(&server.url).unwrap(),
+        moderator,
+        chat_client::SessionOptions::default(),
+    )
+    .await
+    .unwrap();
+    let kicked = session
+        .kick_user(&chat_api::UserName::parse("bob").unwrap(), &chat_api::Reason::parse("too loud").unwrap())
+        .await
+        .unwrap();
+    assert!(kicked);
+
+    let line = tail.stderr_line(|l| l.contains("kicked")).await;
+    assert!(line.contains("too loud"), "{line}");
+    assert_eq!(tail.exit_code().await, Some(4));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_banned_tail_stops_and_says_so() {
+    let server = TestServer::spawn().await;
+    let bob = Cli::new(&server);
+    bob.login("bob", "bob123").await;
+    let mut tail = bob.spawn(&["tail", "--room", "general"]);
+    tail.stderr_line(|l| l.contains("following")).await;
+
+    let moderator = server.token("moderator", "mod123").await;
+    let (session, _events) = chat_client::Session::connect(
+        chat_client::ServerUrl::parse(&server.url).unwrap(),
+        moderator,
+        chat_client::SessionOptions::default(),
+    )
+    .await
+    .unwrap();
+    session
+        .ban_user(&chat_api::UserName::parse("bob").unwrap(), &chat_api::Reason::parse("spam").unwrap(), None)
+        .await
+        .unwrap();
+
+    tail.stderr_line(|l| l.contains("banned")).await;
+    assert_eq!(tail.exit_code().await, Some(4));
+
+    // A banned user cannot come back in either.
+    let again = bob.run(&["rooms"], "").await;
+    assert_exit(&again, 4);
+}
