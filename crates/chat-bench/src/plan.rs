@@ -1,0 +1,128 @@
+//! What the coordinator and its worker processes say to each other: one
+//! JSON document per line, prefixed with [`LINE_PREFIX`] on the worker's
+//! stdout (anything else a worker prints is passed through as a log line).
+//!
+//! ```text
+//! coordinator → worker   PLAN {WorkerPlan}
+//! worker → coordinator   READY {Ready}              connected and joined
+//! coordinator → worker   STEP {StepPlan}            send for a while
+//! worker → coordinator   ACKED {Acked}              every send answered
+//! coordinator → worker   EXPECT {Expect}            acks of all workers
+//! worker → coordinator   RESULT {StepResult}        deliveries counted
+//! coordinator → worker   QUIT
+//! ```
+
+use std::net::{IpAddr, SocketAddr};
+
+use serde::{Deserialize, Serialize};
+
+use crate::stats::Buckets;
+
+/// Marks protocol lines on a worker's stdout.
+pub(crate) const LINE_PREFIX: &str = "@@ ";
+
+/// The connections of one run, split over `shards` processes: global
+/// connection `j` belongs to shard `j % shards`, is in room `j % rooms`, and
+/// sends when `j < rooms * senders_per_room` (so every room has
+/// `senders_per_room` senders, whose index within the room is `j / rooms`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct WorkerPlan {
+    pub(crate) server: SocketAddr,
+    pub(crate) source: Option<IpAddr>,
+    pub(crate) shard: usize,
+    pub(crate) shards: usize,
+    /// Connection `j` uses token `j % tokens.len()`.
+    pub(crate) tokens: Vec<String>,
+    pub(crate) conns: usize,
+    pub(crate) rooms: usize,
+    pub(crate) senders_per_room: usize,
+    /// Room `r` is `<room_prefix><r>`.
+    pub(crate) room_prefix: String,
+    /// Bytes of message text.
+    pub(crate) text_size: usize,
+    /// Most unanswered `send_message` calls per sender.
+    pub(crate) window: usize,
+    /// Connection attempts in flight at once in this worker.
+    pub(crate) connect_concurrency: usize,
+}
+
+impl WorkerPlan {
+    pub(crate) fn room_of(&self, conn: usize) -> usize {
+        conn % self.rooms
+    }
+
+    pub(crate) fn is_sender(&self, conn: usize) -> bool {
+        conn < self.rooms * self.senders_per_room
+    }
+
+    /// The global connection index of room `room`'s `k`-th sender.
+    pub(crate) fn sender(&self, room: usize, k: usize) -> usize {
+        k * self.rooms + room
+    }
+
+    pub(crate) fn room_name(&self, room: usize) -> String {
+        format!("{}{room}", self.room_prefix)
+    }
+}
+
+/// A worker's connections are open and in their rooms.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct Ready {
+    pub(crate) connected: usize,
+    pub(crate) failed: usize,
+    pub(crate) first_error: Option<String>,
+    pub(crate) started_ns: u64,
+    pub(crate) finished_ns: u64,
+}
+
+/// One step: every sender sends at `rate_per_sender` messages a second
+/// (0: as fast as its window allows) for `duration_ms`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct StepPlan {
+    pub(crate) step: u32,
+    pub(crate) rate_per_sender: f64,
+    pub(crate) duration_ms: u64,
+    /// How long to wait for the last deliveries once every send is answered.
+    pub(crate) settle_ms: u64,
+}
+
+/// Per sender (global index): messages acknowledged in this step.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct Acked {
+    pub(crate) acked: Vec<(usize, u64)>,
+    pub(crate) sent: u64,
+    pub(crate) send_errors: u64,
+    pub(crate) first_error: Option<String>,
+    pub(crate) first_tx_ns: u64,
+    pub(crate) last_tx_ns: u64,
+    pub(crate) acks: Buckets,
+}
+
+/// Every sender's acknowledged count, from all workers.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct Expect {
+    pub(crate) acked: Vec<(usize, u64)>,
+}
+
+/// What a worker's receivers got in one step.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct StepResult {
+    pub(crate) expected: u64,
+    pub(crate) delivered: u64,
+    /// Expected deliveries that did not arrive, summed per receiver.
+    pub(crate) lost: u64,
+    /// Deliveries of messages never acknowledged, or beyond the count.
+    pub(crate) extra: u64,
+    /// Messages that arrived out of their sender's order, or twice.
+    pub(crate) out_of_order: u64,
+    /// Messages of an earlier step that arrived in this one.
+    pub(crate) stale: u64,
+    /// Connections closed by the server (or dropped) since the start.
+    pub(crate) closed: u64,
+    pub(crate) close_reasons: Vec<String>,
+    pub(crate) first_rx_ns: u64,
+    pub(crate) last_rx_ns: u64,
+    pub(crate) latency: Buckets,
+    /// CPU time of this worker during the step, in clock ticks.
+    pub(crate) cpu_ticks: u64,
+}
