@@ -29,7 +29,7 @@ pub struct Room {
     name: RoomName,
     state: RwLock<Members>,
     /// Highest message id delivered to this room's connections. Written
-    /// under the read lock by the single publisher (the storage writer),
+    /// under the read lock by the single publisher (the storage completer),
     /// read under the write lock by joins; see [`Room::join`].
     last_published: AtomicI64,
 }
@@ -192,7 +192,7 @@ impl Room {
     }
 
     /// Delivers a stored message to every connection in the room, the
-    /// sender's included. Called in id order by the storage writer.
+    /// sender's included. Called in id order by the storage completer.
     pub fn publish_message(&self, id: MessageId, frame: &Frame) {
         let state = self.state.read();
         self.last_published.fetch_max(id.0, Ordering::AcqRel);

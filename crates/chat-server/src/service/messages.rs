@@ -16,8 +16,8 @@ use crate::{
 
 impl ChatService {
     /// `send_message`: answered only after the message is committed. The
-    /// storage writer publishes it right after the commit, in id order, so
-    /// every member sees messages in id order.
+    /// storage completer publishes it right after the commit, in id order,
+    /// so every member sees messages in id order.
     pub async fn send_message(
         &self,
         conn: &Connection,
@@ -39,9 +39,10 @@ impl ChatService {
         let sender = conn.user_id();
         self.store
             .append_message(message, move |stored| {
+                // Publish, then answer: once the sender has its answer, every
+                // member has the message queued.
                 if let Ok(message) = &stored {
-                    let frame = Frame::message(message, sender);
-                    publish_to.publish_message(message.message_id, &frame);
+                    publish_to.publish_message(message.message_id, &Frame::message(message, sender));
                 }
                 // The caller may have disconnected; the message stands.
                 let _ = stored_tx.send(stored);

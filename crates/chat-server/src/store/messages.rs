@@ -3,7 +3,7 @@
 use chat_api::{Message, MessageId, MessageText, RoomId, Timestamp, UserId, UserName};
 use rusqlite::{Connection, params};
 
-use super::{Store, StoreError, now_millis};
+use super::{Store, StoreError, now_millis, writer::Statements};
 
 /// A message to store.
 #[derive(Debug, Clone)]
@@ -68,14 +68,15 @@ fn read_messages(conn: &Connection, sql: &str, args: impl rusqlite::Params) -> R
 
 impl Store {
     /// Queues a message for the next group commit. `done` receives the
-    /// stored message (or the failure) on the writer thread right after the
+    /// stored message (or the failure) on the completer thread right after the
     /// commit, in id order, which is what lets the caller publish messages
     /// in exactly the order of their ids.
     pub async fn append_message<D>(&self, message: NewMessage, done: D) -> Result<(), StoreError>
     where
         D: FnOnce(Result<Message, StoreError>) + Send + 'static,
     {
-        self.writer.submit(move |conn| insert_message(conn, &message), done).await
+        // insert_message writes with a single statement.
+        self.writer.submit(Statements::One, move |conn| insert_message(conn, &message), done).await
     }
 
     /// Up to `limit` messages of a room older than `before` (or the newest),

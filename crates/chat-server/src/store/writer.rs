@@ -1,10 +1,15 @@
 //! The writer thread and group commit.
 //!
-//! Jobs queue on a bounded channel. The thread takes everything that is
-//! waiting (up to [`MAX_BATCH`]), runs each job inside its own savepoint of
-//! one transaction, commits once, and only then tells each job how it went,
-//! in queue order. A job that fails rolls back its savepoint alone; a commit
-//! that fails fails the whole batch, and nothing of it is reported stored.
+//! Jobs queue on a bounded channel. The writer thread takes everything that
+//! is waiting (up to [`MAX_BATCH`]), runs each job inside its own savepoint
+//! of one transaction (a single-statement job needs none: SQLite makes each
+//! statement atomic), and commits once. A job that fails rolls back alone;
+//! a commit that fails fails the whole batch, and nothing of it is reported
+//! stored.
+//!
+//! Committed batches go to a second thread, the completer, which tells each
+//! job how it went, in queue order. The writer meanwhile starts the next
+//! commit, so the fsync of one batch overlaps the fan-out of the previous.
 
 use std::thread::JoinHandle;
 
@@ -21,15 +26,33 @@ const MAX_BATCH: usize = 512;
 /// rather than queue without bound.
 const QUEUE_CAPACITY: usize = 8192;
 
+/// Committed batches waiting for the completer. When it falls this far
+/// behind, the writer waits (back-pressure) instead of buffering more.
+const COMPLETION_BACKLOG: usize = 4;
+
+/// How many statements a job runs, which decides whether it needs a
+/// savepoint of its own to fail alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Statements {
+    /// Exactly one statement that writes (SQLite makes it atomic).
+    One,
+    /// Several, or not known.
+    Several,
+}
+
 /// A unit of work for the writer thread.
 pub(super) trait Job: Send {
     /// Runs the job's statements. Returns whether they succeeded.
     fn apply(&mut self, conn: &Connection) -> bool;
+    /// Whether the job runs several statements and so needs a savepoint to
+    /// fail alone.
+    fn needs_savepoint(&self) -> bool;
     /// Reports the outcome once the batch's commit is known.
     fn finish(self: Box<Self>, commit: Result<(), StoreError>);
 }
 
 struct FnJob<T, W, D> {
+    single_statement: bool,
     work: Option<W>,
     outcome: Option<Result<T, StoreError>>,
     done: D,
@@ -47,6 +70,10 @@ where
         let ok = outcome.is_ok();
         self.outcome = Some(outcome);
         ok
+    }
+
+    fn needs_savepoint(&self) -> bool {
+        !self.single_statement
     }
 
     fn finish(self: Box<Self>, commit: Result<(), StoreError>) {
@@ -71,10 +98,10 @@ impl Writer {
         Ok(Self { queue: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)) })
     }
 
-    /// Queues `work`; `done` runs on the writer thread after the commit, in
-    /// queue order. Use it for effects that must follow the commit in the
+    /// Queues `work`; `done` runs on the completer thread after the commit,
+    /// in queue order. Use it for effects that must follow the commit in the
     /// same order as the writes (publishing messages).
-    pub(super) async fn submit<T, W, D>(&self, work: W, done: D) -> Result<(), StoreError>
+    pub(super) async fn submit<T, W, D>(&self, statements: Statements, work: W, done: D) -> Result<(), StoreError>
     where
         T: Send + 'static,
         W: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
@@ -83,7 +110,8 @@ impl Writer {
         let Some(queue) = self.queue.lock().clone() else {
             return Err(StoreError::Closed);
         };
-        let job: Box<dyn Job> = Box::new(FnJob { work: Some(work), outcome: None, done });
+        let single_statement = statements == Statements::One;
+        let job: Box<dyn Job> = Box::new(FnJob { single_statement, work: Some(work), outcome: None, done });
         queue.send(job).await.map_err(|_| StoreError::Closed)
     }
 
@@ -94,7 +122,7 @@ impl Writer {
         W: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
-        self.submit(work, move |outcome| {
+        self.submit(Statements::Several, work, move |outcome| {
             // The caller may have gone away; the write stands regardless.
             let _ = tx.send(outcome);
         })
@@ -116,11 +144,29 @@ impl Writer {
     }
 }
 
+type Completed = (Vec<Box<dyn Job>>, Result<(), String>);
+
 fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>) {
+    let (completed, to_complete) = std::sync::mpsc::sync_channel::<Completed>(COMPLETION_BACKLOG);
+    let completer = std::thread::Builder::new().name("chat-store-completer".to_owned()).spawn(move || {
+        for (batch, result) in to_complete {
+            for job in batch {
+                job.finish(result.clone().map_err(StoreError::Commit));
+            }
+        }
+    });
+    let completer = match completer {
+        Ok(thread) => thread,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the storage completer thread");
+            return;
+        }
+    };
+
     let commit_seconds = metrics::histogram!(crate::metrics::COMMIT_LATENCY);
     let batch_size = metrics::histogram!(crate::metrics::COMMIT_BATCH);
-    let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
     while let Some(job) = queue.blocking_recv() {
+        let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
         batch.push(job);
         while batch.len() < MAX_BATCH {
             match queue.try_recv() {
@@ -130,12 +176,19 @@ fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>) {
         }
         batch_size.record(batch.len() as f64);
         let started = std::time::Instant::now();
-        commit_batch(&conn, &mut batch);
+        let result = commit_batch(&conn, &mut batch);
         commit_seconds.record(started.elapsed().as_secs_f64());
+        if completed.send((batch, result)).is_err() {
+            break;
+        }
+    }
+    drop(completed);
+    if completer.join().is_err() {
+        tracing::error!("storage completer thread panicked");
     }
 }
 
-fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn Job>>) {
+fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String> {
     let result = apply_all(conn, batch);
     if let Err(e) = &result {
         tracing::error!(error = %e, jobs = batch.len(), "storage commit failed");
@@ -143,24 +196,32 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Box<dyn Job>>) {
         // only means no transaction was open.
         let _ = conn.execute_batch("ROLLBACK");
     }
-    for job in batch.drain(..) {
-        let commit = match &result {
-            Ok(()) => Ok(()),
-            Err(e) => Err(StoreError::Commit(e.to_string())),
-        };
-        job.finish(commit);
-    }
+    result.map_err(|e| e.to_string())
 }
 
 fn apply_all(conn: &Connection, batch: &mut [Box<dyn Job>]) -> rusqlite::Result<()> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
     for job in batch.iter_mut() {
-        conn.execute_batch("SAVEPOINT job")?;
+        if !job.needs_savepoint() {
+            // One statement: SQLite undoes a failed statement by itself.
+            // Some failures (disk full, I/O) roll back the whole
+            // transaction instead; then the batch has failed.
+            if !job.apply(conn) && conn.is_autocommit() {
+                return Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+                    Some("a failed statement rolled the transaction back".to_owned()),
+                ));
+            }
+            continue;
+        }
+        conn.prepare_cached("SAVEPOINT job")?.execute([])?;
         if job.apply(conn) {
-            conn.execute_batch("RELEASE job")?;
+            conn.prepare_cached("RELEASE job")?.execute([])?;
         } else {
-            conn.execute_batch("ROLLBACK TO job; RELEASE job")?;
+            conn.prepare_cached("ROLLBACK TO job")?.execute([])?;
+            conn.prepare_cached("RELEASE job")?.execute([])?;
         }
     }
-    conn.execute_batch("COMMIT")
+    conn.prepare_cached("COMMIT")?.execute([])?;
+    Ok(())
 }

@@ -23,7 +23,7 @@ use crate::{
     transport::rpc::dispatch,
 };
 
-pub(super) async fn run(mut stream: SplitStream<WebSocket>, state: &AppState, conn: &Arc<Connection>) {
+pub(super) async fn run(stream: &mut SplitStream<WebSocket>, state: &AppState, conn: &Arc<Connection>) {
     let mut extensions = Extensions::new();
     extensions.insert(Arc::clone(conn));
     let max_in_flight = state.config.connection.max_in_flight;

@@ -48,13 +48,13 @@ async fn serve(
     }
     tracing::debug!(conn = conn.id().0, user = %conn.username(), ?encoding, "connected");
 
-    let (sink, stream) = socket.split();
+    let (sink, mut stream) = socket.split();
     let write_timeout = Duration::from_secs(settings.write_timeout_secs);
     let mut writer = tokio::spawn(writer::run(sink, outbox, Arc::clone(&conn), write_timeout));
 
     match text_room {
-        None => rpc_reader::run(stream, &state, &conn).await,
-        Some(room) => text_reader::run(stream, &state, &conn, room).await,
+        None => rpc_reader::run(&mut stream, &state, &conn).await,
+        Some(room) => text_reader::run(&mut stream, &state, &conn, room).await,
     }
 
     let last_connection = state.hub.unregister(&conn);
@@ -66,6 +66,9 @@ async fn serve(
         // close frame, bounded by the write timeout.
         if let Err(e) = (&mut writer).await {
             tracing::warn!(error = %e, "connection writer failed");
+        }
+        if conn.close_reason().is_some_and(|r| r.code != CloseCode::Normal) {
+            await_close_reply(&mut stream).await;
         }
     } else {
         // The client left; nothing more can reach it.
@@ -100,4 +103,21 @@ pub(super) fn close_reason_text(code: CloseCode) -> &'static str {
         CloseCode::InvalidPayload => "text frame is not valid UTF-8",
         _ => "protocol error",
     }
+}
+
+/// How long a closing connection waits for the client's close frame.
+const CLOSE_REPLY_GRACE: Duration = Duration::from_secs(2);
+
+/// Reads (and discards) until the client answers our close frame. Closing
+/// the socket with unread data in it would make the kernel reset the
+/// connection, and the client could lose the close frame and its code.
+async fn await_close_reply(stream: &mut futures_util::stream::SplitStream<WebSocket>) {
+    let _ = tokio::time::timeout(CLOSE_REPLY_GRACE, async {
+        while let Some(Ok(message)) = stream.next().await {
+            if matches!(message, axum::extract::ws::Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }

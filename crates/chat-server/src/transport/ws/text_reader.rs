@@ -17,7 +17,7 @@ use crate::{
     service::ServiceError,
 };
 
-pub(super) async fn run(mut stream: SplitStream<WebSocket>, state: &AppState, conn: &Arc<Connection>, room: RoomName) {
+pub(super) async fn run(stream: &mut SplitStream<WebSocket>, state: &AppState, conn: &Arc<Connection>, room: RoomName) {
     let room_id = match state.chat.join_room(conn, room, None).await {
         Ok(joined) => joined.room_id,
         Err(e) => {

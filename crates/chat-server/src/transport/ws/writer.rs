@@ -34,7 +34,12 @@ pub(super) async fn run(
                 let written = tokio::time::timeout(timeout, write_batch(&mut sink, frame, &mut outbox)).await;
                 match written {
                     Ok(Ok(bytes)) => conn.written(bytes),
-                    _ => {
+                    Ok(Err(_)) => {
+                        // The peer is gone; not its fault, and no one to tell.
+                        conn.close(CloseCode::Normal, "connection lost");
+                        return;
+                    }
+                    Err(_) => {
                         conn.close(CloseCode::TooSlow, "too slow: write timed out");
                         return;
                     }
