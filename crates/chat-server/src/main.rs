@@ -12,6 +12,12 @@ use chat_server::{
 };
 use clap::{Parser, Subcommand};
 
+// Fan-out and JSON-RPC allocate many small, short-lived buffers across
+// threads; mimalloc handles that pattern markedly better than the system
+// allocator (see docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Self-hosted chat server: JSON-RPC over WebSocket, rooms, moderation.
 #[derive(Debug, Parser)]
 #[command(version, about)]

@@ -8,7 +8,12 @@ mod text_reader;
 pub mod upgrade;
 mod writer;
 
-/// tungstenite's read and write buffers per connection. The defaults
-/// (128 KiB) cost ~140 KB per idle connection; 8 KiB keeps that near 13 KB
-/// and still holds dozens of chat frames per write.
-pub const SOCKET_BUFFER_BYTES: usize = 8 * 1024;
+/// tungstenite's read buffer per connection, allocated for the connection's
+/// whole life. The default (128 KiB) costs ~140 KB per idle connection.
+/// Chat frames are small; a larger frame is simply read in several chunks.
+pub const READ_BUFFER_BYTES: usize = 4 * 1024;
+
+/// How much tungstenite gathers before writing to the socket. It grows only
+/// as a connection sends, and 8 KiB still holds dozens of chat frames per
+/// write.
+pub const WRITE_BUFFER_BYTES: usize = 8 * 1024;

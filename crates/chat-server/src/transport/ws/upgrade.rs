@@ -14,7 +14,7 @@ use axum::{
 use chat_api::{RoomName, http::codes};
 use serde::Deserialize;
 
-use super::{SOCKET_BUFFER_BYTES, session};
+use super::{READ_BUFFER_BYTES, WRITE_BUFFER_BYTES, session};
 use crate::{
     app::AppState,
     hub::Identity,
@@ -69,8 +69,8 @@ async fn admit(
 fn configure(upgrade: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
     let max_frame = state.config.connection.max_frame_bytes;
     upgrade
-        .read_buffer_size(SOCKET_BUFFER_BYTES)
-        .write_buffer_size(SOCKET_BUFFER_BYTES)
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_message_size(max_frame)
         .max_frame_size(max_frame)
 }
