@@ -20,7 +20,7 @@ use std::{
     time::Duration,
 };
 
-use chat_api::{CloseCode, MessageId, RoomId, RoomInfo, UserId};
+use chat_api::{CloseCode, MessageId, RoomId, RoomInfo, Timestamp, UserId};
 use parking_lot::{Mutex, RwLock};
 use tokio::time::Instant;
 
@@ -37,6 +37,10 @@ pub struct Hub {
     connections: RwLock<HashMap<ConnId, Arc<Connection>>>,
     by_user: Mutex<HashMap<UserId, Vec<Arc<Connection>>>>,
     rooms: RwLock<BTreeMap<RoomId, Arc<Room>>>,
+    /// Bans issued while this server runs, with their end. A connection
+    /// checks here right after registering, to catch a ban that landed
+    /// between its authentication and its registration.
+    recent_bans: Mutex<HashMap<UserId, Option<Timestamp>>>,
     next_id: AtomicU64,
 }
 
@@ -172,6 +176,30 @@ impl Hub {
         !conns.is_empty()
     }
 
+    /// Records a ban so that connections registering from now on see it.
+    pub fn note_ban(&self, user: UserId, until: Option<Timestamp>) {
+        self.recent_bans.lock().insert(user, until);
+    }
+
+    /// Forgets a lifted ban.
+    pub fn note_unban(&self, user: UserId) {
+        self.recent_bans.lock().remove(&user);
+    }
+
+    /// Whether a ban issued while this server runs still holds at `now`.
+    pub fn recently_banned(&self, user: UserId, now: Timestamp) -> bool {
+        let mut bans = self.recent_bans.lock();
+        match bans.get(&user) {
+            None => false,
+            Some(None) => true,
+            Some(Some(until)) if *until > now => true,
+            Some(Some(_)) => {
+                bans.remove(&user);
+                false
+            }
+        }
+    }
+
     /// Asks every connection to close with `code` (server shutdown).
     pub fn close_all(&self, code: CloseCode, reason: &str) {
         let conns: Vec<Arc<Connection>> = self.connections.read().values().cloned().collect();
@@ -206,5 +234,24 @@ impl Hub {
     /// message).
     pub fn stop_typing(&self, user: UserId, room: &Room) {
         room.stop_typing(user, None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recent_bans_hold_until_they_end_or_are_lifted() {
+        let hub = Hub::new();
+        let at = Timestamp::from_unix_millis;
+        assert!(!hub.recently_banned(UserId(1), at(0)));
+        hub.note_ban(UserId(1), None);
+        hub.note_ban(UserId(2), Some(at(1_000)));
+        assert!(hub.recently_banned(UserId(1), at(5_000)));
+        assert!(hub.recently_banned(UserId(2), at(999)));
+        assert!(!hub.recently_banned(UserId(2), at(1_000)));
+        hub.note_unban(UserId(1));
+        assert!(!hub.recently_banned(UserId(1), at(5_000)));
     }
 }

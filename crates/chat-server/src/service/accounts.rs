@@ -128,18 +128,13 @@ impl Accounts {
         })
     }
 
-    /// Whether the user is banned now. A storage failure counts as not
-    /// banned: the ban was already checked at authentication.
-    pub async fn is_banned(&self, user: chat_api::UserId) -> bool {
-        matches!(self.store.active_ban(user, Timestamp::now()).await, Ok(Some(_)))
-    }
-
     /// Checks a token and the account behind it as it is now (exists, not
     /// banned, current role).
     pub async fn authenticate(&self, token: &str) -> Result<Identity, AuthError> {
         let verified = self.tokens.verify(token).map_err(|_| AuthError::InvalidToken)?;
-        let user = self.store.user_by_id(verified.user_id).await?.ok_or(AuthError::InvalidToken)?;
-        if let Some(active) = self.store.active_ban(user.id, Timestamp::now()).await? {
+        let (user, active_ban) =
+            self.store.account_standing(verified.user_id, Timestamp::now()).await?.ok_or(AuthError::InvalidToken)?;
+        if let Some(active) = active_ban {
             return Err(AuthError::Banned(ban::describe(&active)));
         }
         Ok(Identity {

@@ -88,6 +88,7 @@ impl ChatService {
             detail: Some(ban::describe(&record)),
         };
         self.store.ban(target.id, record, entry).await?;
+        self.hub.note_ban(target.id, expires_at);
         let close_reason = close_text("banned", &reason);
         // The contract has no ban notification; text clients get a line.
         let own = Frame::system(ban_notice(&record_for_notice));
@@ -107,6 +108,7 @@ impl ChatService {
             detail: None,
         };
         self.store.unban(target.id, entry).await?;
+        self.hub.note_unban(target.id);
         Ok(true)
     }
 

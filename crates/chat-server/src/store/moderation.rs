@@ -3,7 +3,7 @@
 use chat_api::{Timestamp, UserId, UserName};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Store, StoreError, now_millis};
+use super::{Store, StoreError, UserRecord, now_millis, users::find_user_by_id};
 
 /// An active or expired ban.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +56,17 @@ pub struct AuditEntry {
     pub reason: Option<String>,
     /// Anything else worth keeping (e.g. a ban's duration).
     pub detail: Option<String>,
+}
+
+fn find_active_ban(conn: &Connection, user: UserId, now: Timestamp) -> Result<Option<BanRecord>, StoreError> {
+    let row = conn
+        .prepare_cached("SELECT reason, expires_at FROM bans WHERE user_id = ?1")?
+        .query_row([user.0], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?)))
+        .optional()?;
+    Ok(row.and_then(|(reason, expires)| {
+        let ban = BanRecord { reason, expires_at: expires.map(Timestamp::from_unix_millis) };
+        crate::domain::ban::is_in_force(&ban, now).then_some(ban)
+    }))
 }
 
 fn insert_audit(conn: &Connection, entry: &AuditEntry) -> Result<(), StoreError> {
@@ -117,16 +128,20 @@ impl Store {
 
     /// The user's ban if it is still in force at `now`.
     pub async fn active_ban(&self, user: UserId, now: Timestamp) -> Result<Option<BanRecord>, StoreError> {
+        self.reader.read(move |conn| find_active_ban(conn, user, now)).await
+    }
+
+    /// An account and its ban in force at `now`, in one read (what opening
+    /// a connection needs).
+    pub async fn account_standing(
+        &self,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<Option<(UserRecord, Option<BanRecord>)>, StoreError> {
         self.reader
             .read(move |conn| {
-                let row = conn
-                    .prepare_cached("SELECT reason, expires_at FROM bans WHERE user_id = ?1")?
-                    .query_row([user.0], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?)))
-                    .optional()?;
-                Ok(row.and_then(|(reason, expires)| {
-                    let ban = BanRecord { reason, expires_at: expires.map(Timestamp::from_unix_millis) };
-                    crate::domain::ban::is_in_force(&ban, now).then_some(ban)
-                }))
+                let Some(account) = find_user_by_id(conn, user)? else { return Ok(None) };
+                Ok(Some((account, find_active_ban(conn, user, now)?)))
             })
             .await
     }

@@ -89,6 +89,11 @@ fn find_user(conn: &Connection, clause: &str, param: &dyn rusqlite::ToSql) -> Re
     found.transpose()
 }
 
+/// An account by id, on any connection.
+pub(super) fn find_user_by_id(conn: &Connection, id: UserId) -> Result<Option<UserRecord>, StoreError> {
+    find_user(conn, "id = ?1", &id.0)
+}
+
 /// Inserts an account inside the writer's transaction.
 pub(super) fn insert_user(conn: &Connection, user: &NewUser) -> Result<UserRecord, StoreError> {
     let now = now_millis();

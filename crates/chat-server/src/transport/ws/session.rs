@@ -39,7 +39,7 @@ async fn serve(
     state.hub.register(&conn);
     // A ban stored after this connection was authenticated but before it
     // was registered would have missed it; look once more.
-    if state.accounts.is_banned(conn.user_id()).await {
+    if state.hub.recently_banned(conn.user_id(), chat_api::Timestamp::now()) {
         conn.close(CloseCode::Banned, "banned");
     }
     metrics::counter!(crate::metrics::CONNECTIONS_OPENED).increment(1);
