@@ -31,6 +31,9 @@ pub(super) async fn run(
             () = conn.closed() => break,
             frame = outbox.recv() => {
                 let Some(frame) = frame else { return };
+                // Let the other ready tasks run once before writing: under
+                // load more frames arrive meanwhile and share this write.
+                tokio::task::yield_now().await;
                 let written = tokio::time::timeout(timeout, write_batch(&mut sink, frame, &mut outbox)).await;
                 match written {
                     Ok(Ok(bytes)) => conn.written(bytes),
