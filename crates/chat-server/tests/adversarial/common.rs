@@ -3,6 +3,7 @@
 //! hand-rolled WebSocket framer (for frames a well-behaved library refuses
 //! to send), token forging, metrics scraping and history reading.
 
+use crate::support::base64url;
 use std::{
     collections::BTreeMap,
     fs::File,
@@ -266,19 +267,6 @@ pub fn by_id(history: &[Value]) -> BTreeMap<i64, String> {
 
 // ---------------------------------------------------------------------------
 // Tokens
-
-fn base64url(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..=chunk.len() {
-            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-        }
-    }
-    out
-}
 
 /// An unsigned token (`alg` as given, empty signature).
 pub fn unsigned_token(alg: &str, claims: &Value) -> String {

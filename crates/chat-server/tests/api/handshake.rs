@@ -4,7 +4,7 @@ use chat_api::{Role, UserId, UserName};
 use chat_server::auth::{Claims, Tokens};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 
-use crate::support::{RawClient, TestServer, refused_status};
+use crate::support::{RawClient, TestServer, base64url, refused_status};
 
 fn secret_of(server: &TestServer) -> Vec<u8> {
     std::fs::read(server.data_dir().join(chat_server::auth::SECRET_FILE)).unwrap()
@@ -54,27 +54,10 @@ async fn tokens_of_another_algorithm_or_none_are_refused() {
     assert_eq!(status_for(&server, Some(&hs512)).await, Some(401));
 
     // alg "none": header and claims with an empty signature.
-    use base64_url_free::encode;
-    let header = encode(br#"{"alg":"none","typ":"JWT"}"#);
-    let body = encode(serde_json::to_string(&claims(1, now(), now() + 3600)).unwrap().as_bytes());
+    let header = base64url(br#"{"alg":"none","typ":"JWT"}"#);
+    let body = base64url(serde_json::to_string(&claims(1, now(), now() + 3600)).unwrap().as_bytes());
     let unsigned = format!("{header}.{body}.");
     assert_eq!(status_for(&server, Some(&unsigned)).await, Some(401));
-}
-
-/// Unpadded base64url, enough to build a hostile token by hand.
-mod base64_url_free {
-    pub fn encode(bytes: &[u8]) -> String {
-        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let mut out = String::new();
-        for chunk in bytes.chunks(3) {
-            let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-            for i in 0..=chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            }
-        }
-        out
-    }
 }
 
 #[tokio::test]

@@ -8,15 +8,15 @@
 
 use std::sync::Arc;
 
-use axum::extract::ws::{Message, WebSocket};
-use chat_api::{CloseCode, ErrorCode, Timestamp};
+use axum::extract::ws::WebSocket;
+use chat_api::{ErrorCode, Timestamp};
 use futures_util::{
     StreamExt,
     stream::{FuturesUnordered, SplitStream},
 };
 use jsonrpsee::Extensions;
 
-use super::session::{close_code_for, close_reason_text};
+use super::session::Inbound;
 use crate::{
     app::AppState,
     hub::{Connection, Frame},
@@ -38,34 +38,22 @@ pub(super) async fn run(stream: &mut SplitStream<WebSocket>, state: &AppState, c
                     conn.push(&Frame::reply(text));
                 }
             }
-            inbound = stream.next(), if in_flight.len() < max_in_flight => match inbound {
-                Some(Ok(Message::Text(text))) => {
+            inbound = stream.next(), if in_flight.len() < max_in_flight => match Inbound::read(conn, inbound) {
+                Inbound::Text(text) => {
                     let expired = conn.identity().token_expires_at <= Timestamp::now().unix_seconds();
                     let dispatcher = Arc::clone(&state.dispatcher);
                     let extensions = extensions.clone();
                     in_flight.push(async move { dispatcher.handle(text.as_str(), &extensions, expired).await });
                 }
-                Some(Ok(Message::Binary(_))) => {
+                Inbound::Binary => {
                     let reply = dispatch::error_response(
                         ErrorCode::InvalidRequest,
                         "binary frames are not supported; send JSON-RPC as text frames",
                     );
                     conn.push(&Frame::reply(reply));
                 }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) => {
-                    // Answer the closing handshake; the writer sends it.
-                    conn.close(CloseCode::Normal, "");
-                    break;
-                }
-                None => break,
-                Some(Err(e)) => {
-                    if let Some(code) = close_code_for(&e) {
-                        conn.close(code, close_reason_text(code));
-                    }
-                    tracing::debug!(conn = conn.id().0, error = %e, "read failed");
-                    break;
-                }
+                Inbound::Nothing => {}
+                Inbound::Ended => break,
             }
         }
     }

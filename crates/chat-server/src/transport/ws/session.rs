@@ -4,7 +4,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use axum::extract::ws::WebSocket;
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use chat_api::{CloseCode, RoomName};
 use futures_util::StreamExt;
 
@@ -15,24 +15,16 @@ use crate::{
     service::limits::ConnectionSlot,
 };
 
-/// Serves an upgraded, authenticated JSON-RPC connection until it closes.
-pub async fn serve_rpc(socket: WebSocket, state: AppState, identity: Identity, slot: ConnectionSlot) {
-    serve(socket, state, identity, slot, Encoding::JsonRpc, None).await;
-}
-
-/// Serves an upgraded, authenticated text connection in `room`.
-pub async fn serve_text(socket: WebSocket, state: AppState, identity: Identity, slot: ConnectionSlot, room: RoomName) {
-    serve(socket, state, identity, slot, Encoding::Text, Some(room)).await;
-}
-
-async fn serve(
+/// Serves an upgraded, authenticated connection until it closes: JSON-RPC,
+/// or with `text_room` the plain-text protocol in that room.
+pub async fn serve(
     socket: WebSocket,
     state: AppState,
     identity: Identity,
     slot: ConnectionSlot,
-    encoding: Encoding,
     text_room: Option<RoomName>,
 ) {
+    let encoding = if text_room.is_some() { Encoding::Text } else { Encoding::JsonRpc };
     let settings = &state.config.connection;
     let limits = OutboxLimits { frames: settings.send_queue, bytes: settings.send_queue_bytes };
     let (conn, outbox) = Connection::new(state.hub.next_conn_id(), identity, encoding, limits);
@@ -80,10 +72,47 @@ async fn serve(
     tracing::debug!(conn = conn.id().0, reason = ?conn.close_reason(), "disconnected");
 }
 
+/// What one read from the socket means to a read loop. Control frames and
+/// the end of the connection are handled here, once for both encodings.
+pub(super) enum Inbound {
+    /// A text frame.
+    Text(Utf8Bytes),
+    /// A binary frame (neither encoding accepts them).
+    Binary,
+    /// A ping or pong; tungstenite answers pings itself.
+    Nothing,
+    /// The connection is over: the client closed it (the writer then answers
+    /// the closing handshake), it dropped, or it broke the protocol (closed
+    /// with the matching code).
+    Ended,
+}
+
+impl Inbound {
+    pub(super) fn read(conn: &Connection, inbound: Option<Result<Message, axum::Error>>) -> Self {
+        match inbound {
+            Some(Ok(Message::Text(text))) => Inbound::Text(text),
+            Some(Ok(Message::Binary(_))) => Inbound::Binary,
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => Inbound::Nothing,
+            Some(Ok(Message::Close(_))) => {
+                conn.close(CloseCode::Normal, "");
+                Inbound::Ended
+            }
+            None => Inbound::Ended,
+            Some(Err(e)) => {
+                if let Some(code) = close_code_for(&e) {
+                    conn.close(code, close_reason_text(code));
+                }
+                tracing::debug!(conn = conn.id().0, error = %e, "read failed");
+                Inbound::Ended
+            }
+        }
+    }
+}
+
 /// The close code for a read error the client caused, if any. axum hides
 /// tungstenite's error type, so its (stable) messages are matched; the
 /// result only picks the close code.
-pub(super) fn close_code_for(error: &axum::Error) -> Option<CloseCode> {
+fn close_code_for(error: &axum::Error) -> Option<CloseCode> {
     let text = error.to_string();
     if text.contains("Space limit exceeded") || text.contains("Message too long") {
         Some(CloseCode::TooLarge)
@@ -97,7 +126,7 @@ pub(super) fn close_code_for(error: &axum::Error) -> Option<CloseCode> {
 }
 
 /// The reason text sent with [`close_code_for`]'s codes.
-pub(super) fn close_reason_text(code: CloseCode) -> &'static str {
+fn close_reason_text(code: CloseCode) -> &'static str {
     match code {
         CloseCode::TooLarge => "frame too large",
         CloseCode::InvalidPayload => "text frame is not valid UTF-8",

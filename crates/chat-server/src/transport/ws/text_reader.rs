@@ -6,11 +6,11 @@
 
 use std::sync::Arc;
 
-use axum::extract::ws::{Message, WebSocket};
+use axum::extract::ws::WebSocket;
 use chat_api::{CloseCode, MessageText, RoomName};
 use futures_util::{StreamExt, stream::SplitStream};
 
-use super::session::{close_code_for, close_reason_text};
+use super::session::Inbound;
 use crate::{
     app::AppState,
     hub::{Connection, Frame},
@@ -33,8 +33,8 @@ pub(super) async fn run(stream: &mut SplitStream<WebSocket>, state: &AppState, c
             () = conn.closed() => break,
             inbound = stream.next() => inbound,
         };
-        match inbound {
-            Some(Ok(Message::Text(text))) => {
+        match Inbound::read(conn, inbound) {
+            Inbound::Text(text) => {
                 // A line typed in a terminal may carry its line ending.
                 let line = text.as_str().strip_suffix('\n').unwrap_or(text.as_str());
                 let line = line.strip_suffix('\r').unwrap_or(line);
@@ -48,22 +48,11 @@ pub(super) async fn run(stream: &mut SplitStream<WebSocket>, state: &AppState, c
                     conn.push(&Frame::system(format!("Message not sent: {reason}")));
                 }
             }
-            Some(Ok(Message::Binary(_))) => {
+            Inbound::Binary => {
                 conn.push(&Frame::system("Message not sent: binary frames are not supported; send text"));
             }
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-            Some(Ok(Message::Close(_))) => {
-                // Answer the closing handshake; the writer sends it.
-                conn.close(CloseCode::Normal, "");
-                break;
-            }
-            None => break,
-            Some(Err(e)) => {
-                if let Some(code) = close_code_for(&e) {
-                    conn.close(code, close_reason_text(code));
-                }
-                break;
-            }
+            Inbound::Nothing => {}
+            Inbound::Ended => break,
         }
     }
 }

@@ -75,15 +75,17 @@ fn configure(upgrade: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
         .max_frame_size(max_frame)
 }
 
-/// `GET /ws`: JSON-RPC 2.0.
-pub async fn upgrade(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(query): Query<WsQuery>,
+/// The checks, then the upgrade into a session: JSON-RPC, or plain text in
+/// `text_room`.
+async fn accept(
+    state: AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    query: &WsQuery,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    text_room: Option<RoomName>,
 ) -> Response {
-    let (identity, slot) = match admit(&state, peer, &headers, &query).await {
+    let (identity, slot) = match admit(&state, peer, headers, query).await {
         Ok(admitted) => admitted,
         Err(e) => return e.into_response(),
     };
@@ -93,7 +95,18 @@ pub async fn upgrade(
     };
     let tasks = state.tasks.clone();
     configure(upgrade, &state)
-        .on_upgrade(move |socket| tasks.track_future(session::serve_rpc(socket, state, identity, slot)))
+        .on_upgrade(move |socket| tasks.track_future(session::serve(socket, state, identity, slot, text_room)))
+}
+
+/// `GET /ws`: JSON-RPC 2.0.
+pub async fn upgrade(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(query): Query<WsQuery>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    accept(state, peer, &headers, &query, upgrade, None).await
 }
 
 /// `GET /ws/text`: plain lines, one room.
@@ -112,15 +125,5 @@ pub async fn upgrade_text(
         }
         Err(e) => return HttpError::new(StatusCode::BAD_REQUEST, codes::INVALID_ROOM, e.to_string()).into_response(),
     };
-    let (identity, slot) = match admit(&state, peer, &headers, &query).await {
-        Ok(admitted) => admitted,
-        Err(e) => return e.into_response(),
-    };
-    let upgrade = match upgrade {
-        Ok(upgrade) => upgrade,
-        Err(rejection) => return rejection.into_response(),
-    };
-    let tasks = state.tasks.clone();
-    configure(upgrade, &state)
-        .on_upgrade(move |socket| tasks.track_future(session::serve_text(socket, state, identity, slot, room)))
+    accept(state, peer, &headers, &query, upgrade, Some(room)).await
 }
