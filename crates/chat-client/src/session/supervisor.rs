@@ -57,6 +57,9 @@ pub(super) async fn supervise(shared: Arc<Shared>, first: Connection) {
         let mut kicked = None;
         let end = pump(&shared, &client, connection.notifications, &mut token, &mut kicked).await;
         shared.client.send_replace(None);
+        // A fresh token may be short-lived: use it at once, not after a
+        // backoff delay.
+        let at_once = matches!(end, PumpEnd::TokenChanged);
         let next = decide(end, kicked);
         // Dropping the last handle closes a connection that is still open
         // (after a lag or a token change).
@@ -78,7 +81,7 @@ pub(super) async fn supervise(shared: Arc<Shared>, first: Connection) {
                 return;
             }
         }
-        connection = match reconnect(&shared, &mut token).await {
+        connection = match reconnect(&shared, &mut token, at_once).await {
             Some(connection) => connection,
             None => return,
         };
@@ -217,10 +220,10 @@ fn route(shared: &Shared, event: ServerEvent, kicked: &mut Option<Kicked>) -> Op
 /// Reconnects with backoff until it works, the session is closed, or the
 /// server says the user may not come back. Re-joins every room and delivers
 /// what was missed before returning the new connection.
-async fn reconnect(shared: &Shared, token: &mut watch::Receiver<String>) -> Option<Connection> {
+async fn reconnect(shared: &Shared, token: &mut watch::Receiver<String>, at_once: bool) -> Option<Connection> {
     let options = &shared.options;
     let mut backoff = Backoff::new(options.first_retry, options.max_retry);
-    let mut wait = true;
+    let mut wait = !at_once;
     loop {
         if wait {
             let delay = backoff.next_delay();

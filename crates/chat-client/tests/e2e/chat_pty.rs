@@ -95,7 +95,7 @@ async fn a_message_arriving_mid_line_does_not_garble_the_line_being_typed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_session_logs_in_again_without_leaving_the_room() {
     let data = std::sync::Arc::new(tempfile::tempdir().unwrap());
-    let short_lived = |config: &mut chat_server::config::Config| config.auth.token_ttl_secs = 2;
+    let short_lived = |config: &mut chat_server::config::Config| config.auth.token_ttl_secs = 4;
     let server = TestServer::start_with(data, "127.0.0.1:0".parse().unwrap(), short_lived).await;
     let token = server.token("alice", "alice123").await;
     let url = server.url.clone();
@@ -105,7 +105,7 @@ async fn an_expired_session_logs_in_again_without_leaving_the_room() {
         expect(&mut alice, "alice", "joined #general");
         expect(&mut alice, "alice", "#general> ");
         // Let the token run out (a clock, not a readiness wait).
-        std::thread::sleep(std::time::Duration::from_secs(3));
+        std::thread::sleep(std::time::Duration::from_secs(5));
         alice.send("too late\r").unwrap();
         expect(&mut alice, "alice", "/login");
         expect(&mut alice, "alice", "#general> ");
@@ -120,7 +120,7 @@ async fn an_expired_session_logs_in_again_without_leaving_the_room() {
             expect(&mut alice, "alice", "#general> ");
             alice.send(format!("back for the {round} time\r")).unwrap();
             expect(&mut alice, "alice", &format!("<alice> back for the {round} time"));
-            std::thread::sleep(std::time::Duration::from_secs(3));
+            std::thread::sleep(std::time::Duration::from_secs(5));
         }
         alice.send("/quit\r").unwrap();
         alice.expect(Eof).expect("the chat ends on /quit");
