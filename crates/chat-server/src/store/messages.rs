@@ -23,14 +23,20 @@ pub type StoredMessage = Message;
 
 fn insert_message(conn: &Connection, msg: &NewMessage) -> Result<Message, StoreError> {
     let now = now_millis();
+    // One row by VALUES: SQLite then checks the room's foreign key before
+    // writing and needs no statement journal (an INSERT ... SELECT would
+    // copy every page it touches into one).
     let inserted = conn
         .prepare_cached(
-            "INSERT INTO messages (room_id, user_id, username, text, created_at)
-             SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM rooms WHERE id = ?1)",
+            "INSERT INTO messages (room_id, user_id, username, text, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
-        .execute(params![msg.room_id.as_str(), msg.user_id.0, msg.username.as_str(), msg.text.as_str(), now])?;
-    if inserted == 0 {
-        return Err(StoreError::NoSuchRoom);
+        .execute(params![msg.room_id.as_str(), msg.user_id.0, msg.username.as_str(), msg.text.as_str(), now]);
+    match inserted {
+        Ok(_) => {}
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
+            return Err(StoreError::NoSuchRoom);
+        }
+        Err(e) => return Err(e.into()),
     }
     Ok(Message {
         message_id: MessageId(conn.last_insert_rowid()),
