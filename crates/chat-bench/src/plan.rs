@@ -60,6 +60,15 @@ impl WorkerPlan {
         k * self.rooms + room
     }
 
+    /// Where in its sending interval connection `conn` sends, as a fraction
+    /// in [0, 1): senders are spread evenly over the interval, so the
+    /// offered load arrives as a steady stream rather than one burst per
+    /// interval with every sender in step.
+    pub(crate) fn sender_phase(&self, conn: usize) -> f64 {
+        let senders = (self.rooms * self.senders_per_room).max(1);
+        (conn % senders) as f64 / senders as f64
+    }
+
     pub(crate) fn room_name(&self, room: usize) -> String {
         format!("{}{room}", self.room_prefix)
     }

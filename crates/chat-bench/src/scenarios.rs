@@ -437,6 +437,22 @@ pub(crate) struct DurableArgs {
     /// one delivery per message and storage is what is measured).
     #[arg(long, default_value_t = 200)]
     pub(crate) senders: usize,
+    /// Fixed offered rates (messages/s, all senders together) measured
+    /// after "max" and "half of max"; the default is half of the 50k/s
+    /// throughput target.
+    #[arg(long, value_delimiter = ',', default_value = "25000")]
+    pub(crate) rates: Vec<f64>,
+}
+
+/// One step of the durable scenario: how fast its senders go.
+#[derive(Debug, Clone, Copy)]
+enum DurableRate {
+    /// As fast as the window allows.
+    Max,
+    /// Half of what "max" achieved.
+    HalfOfMax,
+    /// Messages per second, all senders together.
+    Fixed(f64),
 }
 
 pub(crate) async fn durable(ctx: &Ctx, args: &DurableArgs) -> anyhow::Result<Report> {
@@ -449,20 +465,26 @@ pub(crate) async fn durable(ctx: &Ctx, args: &DurableArgs) -> anyhow::Result<Rep
     let mut fleet = start_fleet(ctx, &plan, 1, &mut report).await?;
     let (duration, settle) = ctx.step_time();
 
+    let mut steps = vec![("max".to_owned(), DurableRate::Max), ("half of max".to_owned(), DurableRate::HalfOfMax)];
+    steps.extend(args.rates.iter().map(|&r| (format!("{}/s", human(r)), DurableRate::Fixed(r))));
     let mut max_rate = 0.0;
-    for (label, rate) in [("max", 0.0), ("half of max", f64::NAN)] {
-        let per_sender = if rate.is_nan() { max_rate / 2.0 / args.senders as f64 } else { rate };
+    for (label, rate) in steps {
+        let offered = match rate {
+            DurableRate::Max => 0.0,
+            DurableRate::HalfOfMax => max_rate / 2.0,
+            DurableRate::Fixed(r) => r,
+        };
         let watch = ServerWatch::start(ctx).await;
         let before = watch.metrics.clone();
-        let outcome = fleet.step(per_sender, duration, settle).await?;
+        let outcome = fleet.step(offered / args.senders as f64, duration, settle).await?;
         let after = probe::scrape(&ctx.http, &ctx.base).await;
-        if rate == 0.0 {
+        if matches!(rate, DurableRate::Max) {
             max_rate = outcome.acks_per_sec;
         }
         let ack = outcome.ack_latency;
         let commits = after.delta(&before, "chat_store_commit_seconds_count");
-        let row = Row::new(label)
-            .with("offered/s", if rate == 0.0 { f64::NAN } else { per_sender * args.senders as f64 })
+        let row = Row::new(&label)
+            .with("offered/s", if offered == 0.0 { f64::NAN } else { offered })
             .with("acked/s", outcome.acks_per_sec)
             .with("ack p50 ms", ack.p50)
             .with("ack p90 ms", ack.p90)
@@ -475,7 +497,7 @@ pub(crate) async fn durable(ctx: &Ctx, args: &DurableArgs) -> anyhow::Result<Rep
             .with("srv commit ms", after.delta(&before, "chat_store_commit_seconds_sum") * 1000.0 / commits.max(1.0));
         report.rows.push(watch.finish(ctx, &outcome, row).await);
         eprintln!("[durable] {label}: {:.0} acked/s, ack p99 {:.2} ms", outcome.acks_per_sec, ack.p99);
-        if record_problems(&mut report, label, &outcome) {
+        if record_problems(&mut report, &label, &outcome) {
             break;
         }
     }

@@ -459,8 +459,9 @@ async fn run_step(
         sender.acks.errors.set(0);
         sender.acks.latency.borrow_mut().reset();
         let (step, size, window) = (step.clone(), plan.text_size, plan.window.max(1));
+        let phase = plan.sender_phase(sender.global);
         tasks.spawn_local(async move {
-            let times = send_step(&mut sender, &step, size, window).await;
+            let times = send_step(&mut sender, &step, size, window, phase).await;
             (sender, times)
         });
     }
@@ -496,9 +497,10 @@ thread_local! {
 }
 
 /// Paces one sender: a token bucket at `rate_per_sender` (or unpaced), never
-/// more than `window` calls unanswered. Returns (sent, first and last send
-/// time in Unix ns).
-async fn send_step(sender: &mut Sender, step: &StepPlan, size: usize, window: usize) -> (u64, u64, u64) {
+/// more than `window` calls unanswered. Message `n` is due at
+/// `(n + phase) / rate` seconds into the step. Returns (sent, first and last
+/// send time in Unix ns).
+async fn send_step(sender: &mut Sender, step: &StepPlan, size: usize, window: usize, phase: f64) -> (u64, u64, u64) {
     let start = Instant::now();
     let deadline = start + Duration::from_millis(step.duration_ms);
     let rate = step.rate_per_sender;
@@ -512,7 +514,7 @@ async fn send_step(sender: &mut Sender, step: &StepPlan, size: usize, window: us
         if now >= deadline {
             break;
         }
-        let due = if rate > 0.0 { (now.duration_since(start).as_secs_f64() * rate) as u64 + 1 } else { u64::MAX };
+        let due = if rate > 0.0 { messages_due(now.duration_since(start), rate, phase) } else { u64::MAX };
         out.clear();
         while sent < due && sender.acks.outstanding.borrow().len() < window && out.len() < 60 * 1024 {
             let id = sender.next_id;
@@ -542,7 +544,7 @@ async fn send_step(sender: &mut Sender, step: &StepPlan, size: usize, window: us
         if sender.acks.outstanding.borrow().len() >= window {
             let _ = tokio::time::timeout_at(deadline.into(), sender.acks.answered.notified()).await;
         } else if rate > 0.0 && sent >= due {
-            let next = start + Duration::from_secs_f64(sent as f64 / rate);
+            let next = start + Duration::from_secs_f64((sent as f64 + phase) / rate);
             tokio::time::sleep_until(next.min(deadline).into()).await;
         } else if out.is_empty() {
             // Unpaced and the window has room, yet nothing was written:
@@ -558,6 +560,13 @@ async fn send_step(sender: &mut Sender, step: &StepPlan, size: usize, window: us
         }
     }
     (sent, first_tx, last_tx)
+}
+
+/// How many messages a sender at `rate` per second with `phase` should have
+/// sent `elapsed` into the step.
+fn messages_due(elapsed: Duration, rate: f64, phase: f64) -> u64 {
+    let slots = elapsed.as_secs_f64() * rate - phase;
+    if slots < 0.0 { 0 } else { slots as u64 + 1 }
 }
 
 /// Waits until this shard's receivers have every delivery the acks promise
@@ -619,6 +628,20 @@ async fn settle(plan: &WorkerPlan, shard: &Rc<RefCell<Shard>>, expect: &Expect, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_phased_sender_starts_late_and_keeps_its_rate() {
+        let ms = Duration::from_millis;
+        // 10 per second, no phase: one at once, the second at 100 ms.
+        assert_eq!(messages_due(ms(0), 10.0, 0.0), 1);
+        assert_eq!(messages_due(ms(99), 10.0, 0.0), 1);
+        assert_eq!(messages_due(ms(100), 10.0, 0.0), 2);
+        // Half a slot late: nothing before 50 ms, then one per 100 ms.
+        assert_eq!(messages_due(ms(49), 10.0, 0.5), 0);
+        assert_eq!(messages_due(ms(50), 10.0, 0.5), 1);
+        assert_eq!(messages_due(ms(149), 10.0, 0.5), 1);
+        assert_eq!(messages_due(ms(150), 10.0, 0.5), 2);
+    }
 
     #[test]
     fn responses_and_notifications_are_told_apart() {
