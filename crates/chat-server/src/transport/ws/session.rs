@@ -6,7 +6,8 @@ use std::{sync::Arc, time::Duration};
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use chat_api::{CloseCode, RoomName};
-use futures_util::StreamExt;
+use futures_util::{StreamExt, stream::SplitStream};
+use tokio::task::JoinHandle;
 
 use super::{rpc_reader, text_reader, writer};
 use crate::{
@@ -17,13 +18,18 @@ use crate::{
 
 /// Serves an upgraded, authenticated connection until it closes: JSON-RPC,
 /// or with `text_room` the plain-text protocol in that room.
-pub async fn serve(
+///
+/// The set-up runs here, before the returned future exists, so that future
+/// holds only what the read loop needs: every idle connection keeps its
+/// future for its whole life, and a `WebSocket` held by value (an async
+/// fn's argument) would take its room there even after it is split.
+pub fn serve(
     socket: WebSocket,
     state: AppState,
     identity: Identity,
     slot: ConnectionSlot,
     text_room: Option<RoomName>,
-) {
+) -> impl Future<Output = ()> + Send + 'static {
     let encoding = if text_room.is_some() { Encoding::Text } else { Encoding::JsonRpc };
     let settings = &state.config.connection;
     let limits = OutboxLimits { frames: settings.send_queue, bytes: settings.send_queue_bytes };
@@ -40,13 +46,26 @@ pub async fn serve(
     }
     tracing::debug!(conn = conn.id().0, user = %conn.username(), ?encoding, "connected");
 
-    let (sink, mut stream) = socket.split();
+    let (sink, stream) = socket.split();
     let write_timeout = Duration::from_secs(settings.write_timeout_secs);
-    let mut writer = tokio::spawn(writer::run(sink, outbox, Arc::clone(&conn), write_timeout));
+    let writer = tokio::spawn(writer::run(sink, outbox, Arc::clone(&conn), write_timeout));
+    read_then_close(stream, state, conn, slot, text_room, writer)
+}
 
+/// The connection's read loop, then its orderly end.
+async fn read_then_close(
+    mut stream: SplitStream<WebSocket>,
+    state: AppState,
+    conn: Arc<Connection>,
+    slot: ConnectionSlot,
+    text_room: Option<RoomName>,
+    mut writer: JoinHandle<()>,
+) {
     match text_room {
         None => rpc_reader::run(&mut stream, &state, &conn).await,
-        Some(room) => text_reader::run(&mut stream, &state, &conn, room).await,
+        // Boxed, like the rarer steps below, so that JSON-RPC connections
+        // (the many) do not carry room for it.
+        Some(room) => Box::pin(text_reader::run(&mut stream, &state, &conn, room)).await,
     }
 
     let last_connection = state.hub.unregister(&conn);
@@ -60,14 +79,14 @@ pub async fn serve(
             tracing::warn!(error = %e, "connection writer failed");
         }
         if conn.close_reason().is_some_and(|r| r.code != CloseCode::Normal) {
-            await_close_reply(&mut stream).await;
+            Box::pin(await_close_reply(&mut stream)).await;
         }
     } else {
         // The client left; nothing more can reach it.
         writer.abort();
     }
     if last_connection {
-        state.chat.disconnected(&conn).await;
+        Box::pin(state.chat.disconnected(&conn)).await;
     }
     tracing::debug!(conn = conn.id().0, reason = ?conn.close_reason(), "disconnected");
 }
@@ -140,7 +159,7 @@ const CLOSE_REPLY_GRACE: Duration = Duration::from_secs(2);
 /// Reads (and discards) until the client answers our close frame. Closing
 /// the socket with unread data in it would make the kernel reset the
 /// connection, and the client could lose the close frame and its code.
-async fn await_close_reply(stream: &mut futures_util::stream::SplitStream<WebSocket>) {
+async fn await_close_reply(stream: &mut SplitStream<WebSocket>) {
     let _ = tokio::time::timeout(CLOSE_REPLY_GRACE, async {
         while let Some(Ok(message)) = stream.next().await {
             if matches!(message, axum::extract::ws::Message::Close(_)) {
