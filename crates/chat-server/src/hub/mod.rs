@@ -8,6 +8,7 @@
 
 mod connection;
 mod frame;
+mod recent;
 mod room;
 pub mod stats;
 
@@ -26,7 +27,7 @@ use tokio::time::Instant;
 
 pub use connection::{CloseReason, ConnId, Connection, Identity, OutboxLimits};
 pub use frame::{Encoding, Frame};
-pub use room::{Joined, NotInRoom, Room, RoomFull};
+pub use room::{HistoryWanted, Joined, NotInRoom, Room, RoomFull};
 
 /// How long a typing indicator lasts without a new `start_typing`.
 pub const TYPING_TIMEOUT: Duration = Duration::from_secs(5);
@@ -122,8 +123,14 @@ impl Hub {
     }
 
     /// Joins a connection to a room.
-    pub fn join(&self, conn: &Arc<Connection>, room: &Room, max_users: usize) -> Result<Joined, RoomFull> {
-        room.join(conn, max_users)
+    pub fn join(
+        &self,
+        conn: &Arc<Connection>,
+        room: &Room,
+        max_users: usize,
+        wanted: HistoryWanted,
+    ) -> Result<Joined, RoomFull> {
+        room.join(conn, max_users, wanted)
     }
 
     /// Removes a connection from a room; false if it was not in it.

@@ -14,13 +14,13 @@ use std::{
 };
 
 use chat_api::{
-    MessageId, RoomId, RoomInfo, RoomName, ServerEvent, UserId, UserName,
+    Message, MessageId, RoomId, RoomInfo, RoomName, ServerEvent, UserId, UserName,
     notifications::{PresenceChange, Typing},
 };
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use tokio::time::Instant;
 
-use super::{Connection, Frame};
+use super::{Connection, Frame, recent::RecentMessages};
 
 /// A live room.
 #[derive(Debug)]
@@ -32,6 +32,10 @@ pub struct Room {
     /// under the read lock by the single publisher (the storage completer),
     /// read under the write lock by joins; see [`Room::join`].
     last_published: AtomicI64,
+    /// The newest published messages, changed under the read lock by the
+    /// publisher and read under the write lock by joins, like
+    /// `last_published`.
+    recent: Mutex<RecentMessages>,
 }
 
 #[derive(Debug, Default)]
@@ -59,6 +63,19 @@ pub struct Joined {
     pub published_upto: MessageId,
     /// False when the connection was already in the room.
     pub newly_joined: bool,
+    /// The history the join asked for, when memory had all of it: the
+    /// newest messages after the asked-for id, up to `published_upto`.
+    pub history: Option<Vec<Message>>,
+}
+
+/// The history a join wants with it: the newest `limit` messages after
+/// `after`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryWanted {
+    /// Only messages with greater ids (0 for any).
+    pub after: MessageId,
+    /// Most messages.
+    pub limit: usize,
 }
 
 /// The room is at its user limit.
@@ -67,7 +84,13 @@ pub struct RoomFull;
 
 impl Room {
     pub(super) fn new(id: RoomId, name: RoomName, published_upto: MessageId) -> Self {
-        Self { id, name, state: RwLock::default(), last_published: AtomicI64::new(published_upto.0) }
+        Self {
+            id,
+            name,
+            state: RwLock::default(),
+            last_published: AtomicI64::new(published_upto.0),
+            recent: Mutex::new(RecentMessages::new(published_upto)),
+        }
     }
 
     /// Canonical id.
@@ -94,7 +117,12 @@ impl Room {
 
     /// Adds a connection. The first connection of a user makes them a
     /// member and tells the others (`user_joined`).
-    pub(super) fn join(&self, conn: &Arc<Connection>, max_users: usize) -> Result<Joined, RoomFull> {
+    pub(super) fn join(
+        &self,
+        conn: &Arc<Connection>,
+        max_users: usize,
+        wanted: HistoryWanted,
+    ) -> Result<Joined, RoomFull> {
         let mut state = self.state.write();
         let user = conn.user_id();
         let newly_joined;
@@ -130,6 +158,7 @@ impl Room {
             users,
             published_upto: MessageId(self.last_published.load(Ordering::Acquire)),
             newly_joined,
+            history: self.recent.lock().newest_after(wanted.after, wanted.limit),
         })
     }
 
@@ -193,9 +222,10 @@ impl Room {
 
     /// Delivers a stored message to every connection in the room, the
     /// sender's included. Called in id order by the storage completer.
-    pub fn publish_message(&self, id: MessageId, frame: &Frame) {
+    pub fn publish_message(&self, message: &Message, frame: &Frame) {
         let state = self.state.read();
-        self.last_published.fetch_max(id.0, Ordering::AcqRel);
+        self.last_published.fetch_max(message.message_id.0, Ordering::AcqRel);
+        self.recent.lock().push(message.clone());
         deliver(&state, frame, None);
     }
 

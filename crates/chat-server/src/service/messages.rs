@@ -42,7 +42,7 @@ impl ChatService {
                 // Publish, then answer: once the sender has its answer, every
                 // member has the message queued.
                 if let Ok(message) = &stored {
-                    publish_to.publish_message(message.message_id, &Frame::message(message, sender));
+                    publish_to.publish_message(message, &Frame::message(message, sender));
                 }
                 // The caller may have disconnected; the message stands.
                 let _ = stored_tx.send(stored);

@@ -11,7 +11,7 @@ use chat_api::{
 use super::{ChatService, ServiceError};
 use crate::{
     domain::permissions::{self, Action},
-    hub::{Connection, Frame, Room},
+    hub::{Connection, Frame, HistoryWanted, Room},
     store::{AuditAction, AuditEntry},
 };
 
@@ -39,9 +39,11 @@ impl ChatService {
                 (room, created && added)
             }
         };
+        let limit = if since.is_some() { JOIN_CATCH_UP_LIMIT } else { JOIN_RECENT_MESSAGES };
+        let wanted = HistoryWanted { after: since.unwrap_or(MessageId(0)), limit: limit as usize };
         let joined = self
             .hub
-            .join(conn, &room, self.settings.max_users_per_room)
+            .join(conn, &room, self.settings.max_users_per_room, wanted)
             .map_err(|_| ServiceError::RoomFull(id.clone()))?;
         // A concurrent delete_room may have removed the room between the
         // look-up and the join; do not leave the connection in a ghost.
@@ -52,9 +54,13 @@ impl ChatService {
         if created {
             self.hub.broadcast(&Frame::event(&ServerEvent::RoomCreated(RoomCreated { room_info: room.info() })));
         }
-        let limit = if since.is_some() { JOIN_CATCH_UP_LIMIT } else { JOIN_RECENT_MESSAGES };
-        let _turn = self.reads.enter(conn.user_id()).await;
-        let recent = self.store.messages_between(id.clone(), since, joined.published_upto, limit).await?;
+        let recent = match joined.history {
+            Some(history) => history,
+            None => {
+                let _turn = self.reads.enter(conn.user_id()).await;
+                self.store.messages_between(id.clone(), since, joined.published_upto, limit).await?
+            }
+        };
         Ok(JoinRoomResult {
             room_id: id,
             room_name: room.name().clone(),

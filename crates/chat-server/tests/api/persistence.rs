@@ -44,6 +44,29 @@ async fn accounts_rooms_and_history_survive_a_restart() {
 }
 
 #[tokio::test]
+async fn joins_after_a_restart_see_old_and_new_messages_as_one_history() {
+    let mut server = TestServer::spawn().await;
+    let mut alice = server.raw_in("alice", "general").await;
+    let old = alice.send_many("general", &texts("old", 3)).await;
+    drop(alice);
+
+    server.restart().await;
+
+    let mut alice = server.raw_in("alice", "general").await;
+    let new = alice.send_many("general", &texts("new", 2)).await;
+    let mut bob = server.raw("bob").await;
+    let joined = bob.join("general").await;
+    let everything: Vec<i64> = old.iter().chain(&new).copied().collect();
+    assert_eq!(ids_of(&joined["recent_messages"]), everything, "stored before the restart, then since");
+    let since_old =
+        result_of(&bob.call("join_room", json!({"room_name": "general", "since_message_id": old[1]})).await).clone();
+    assert_eq!(ids_of(&since_old["recent_messages"]), everything[2..].to_vec());
+    let since_new =
+        result_of(&bob.call("join_room", json!({"room_name": "general", "since_message_id": new[0]})).await).clone();
+    assert_eq!(ids_of(&since_new["recent_messages"]), [new[1]]);
+}
+
+#[tokio::test]
 async fn message_ids_keep_increasing_across_restarts() {
     let mut server = TestServer::spawn().await;
     let mut alice = server.raw_in("alice", "general").await;
