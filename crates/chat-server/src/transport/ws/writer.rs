@@ -25,10 +25,14 @@ pub(super) async fn run(
     conn: Arc<Connection>,
     timeout: Duration,
 ) {
+    // One future for the whole loop: making a fresh one per frame would
+    // register and unregister a waiter on the close signal every time.
+    let closed = conn.closed();
+    tokio::pin!(closed);
     loop {
         tokio::select! {
             biased;
-            () = conn.closed() => break,
+            () = &mut closed => break,
             frame = outbox.recv() => {
                 let Some(frame) = frame else { return };
                 // Let the other ready tasks run once before writing: under
