@@ -10,7 +10,7 @@ use tokio::{
 };
 
 use crate::{
-    plan::{Acked, Expect, LINE_PREFIX, Ready, StepPlan, StepResult, WorkerPlan},
+    plan::{Acked, Deliveries, Expect, LINE_PREFIX, Ready, Sends, StepPlan, StepResult, WorkerPlan},
     stats::{Latency, Percentiles},
 };
 
@@ -43,18 +43,8 @@ pub(crate) struct ReadySummary {
 /// One step, merged over workers.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StepOutcome {
-    pub(crate) sent: u64,
-    pub(crate) acked: u64,
-    pub(crate) send_errors: u64,
-    pub(crate) first_send_error: Option<String>,
-    pub(crate) expected: u64,
-    pub(crate) delivered: u64,
-    pub(crate) lost: u64,
-    pub(crate) extra: u64,
-    pub(crate) out_of_order: u64,
-    pub(crate) stale: u64,
-    pub(crate) closed: u64,
-    pub(crate) close_reasons: Vec<String>,
+    pub(crate) sends: Sends,
+    pub(crate) deliveries: Deliveries,
     /// Deliveries per second from the first send to the last delivery.
     pub(crate) deliveries_per_sec: f64,
     /// Acknowledged sends per second over the sending window.
@@ -71,22 +61,24 @@ impl StepOutcome {
     /// Anything the run must fail for: a missing, duplicated or reordered
     /// delivery, a refused send, a dropped connection.
     pub(crate) fn problems(&self) -> Vec<String> {
+        let (sends, deliveries) = (&self.sends, &self.deliveries);
         let mut problems = Vec::new();
-        if self.lost > 0 {
-            problems.push(format!("{} deliveries lost", self.lost));
+        if deliveries.lost > 0 {
+            problems.push(format!("{} deliveries lost", deliveries.lost));
         }
-        if self.extra > 0 {
-            problems.push(format!("{} unexpected deliveries", self.extra));
+        if deliveries.extra > 0 {
+            problems.push(format!("{} unexpected deliveries", deliveries.extra));
         }
-        if self.out_of_order > 0 {
-            problems.push(format!("{} deliveries out of order or duplicated", self.out_of_order));
+        if deliveries.out_of_order > 0 {
+            problems.push(format!("{} deliveries out of order or duplicated", deliveries.out_of_order));
         }
-        if self.send_errors > 0 {
-            let first = self.first_send_error.as_deref().unwrap_or("");
-            problems.push(format!("{} sends failed (first: {first})", self.send_errors));
+        if sends.errors > 0 {
+            let first = sends.first_error.as_deref().unwrap_or("");
+            problems.push(format!("{} sends failed (first: {first})", sends.errors));
         }
-        if self.closed > 0 {
-            problems.push(format!("{} connections closed ({})", self.closed, self.close_reasons.join("; ")));
+        if deliveries.closed > 0 {
+            let reasons = deliveries.close_reasons.join("; ");
+            problems.push(format!("{} connections closed ({reasons})", deliveries.closed));
         }
         problems
     }
@@ -168,15 +160,10 @@ impl Fleet {
         let (mut first_tx, mut last_tx) = (u64::MAX, 0u64);
         for worker in &mut self.workers {
             let a: Acked = worker.expect("ACKED", patience).await?;
-            outcome.sent += a.sent;
-            outcome.send_errors += a.send_errors;
-            if outcome.first_send_error.is_none() {
-                outcome.first_send_error = a.first_error;
-            }
-            for (sender, n) in a.acked {
+            for (sender, n) in a.per_sender {
                 *acked_by_sender.entry(sender).or_default() += n;
-                outcome.acked += n;
             }
+            outcome.sends.add(a.sends);
             if a.first_tx_ns > 0 {
                 first_tx = first_tx.min(a.first_tx_ns);
             }
@@ -192,27 +179,19 @@ impl Fleet {
         let mut cpu_ticks = 0u64;
         for worker in &mut self.workers {
             let r: StepResult = worker.expect("RESULT", patience).await?;
-            outcome.expected += r.expected;
-            outcome.delivered += r.delivered;
-            outcome.lost += r.lost;
-            outcome.extra += r.extra;
-            outcome.out_of_order += r.out_of_order;
-            outcome.stale += r.stale;
-            outcome.closed += r.closed;
-            outcome.close_reasons.extend(r.close_reasons);
+            outcome.deliveries.add(r.deliveries);
             last_rx = last_rx.max(r.last_rx_ns);
             cpu_ticks += r.cpu_ticks;
             latency.add(&r.latency);
         }
-        outcome.close_reasons.truncate(5);
         if first_tx != u64::MAX {
             let wall = last_rx.max(last_tx).saturating_sub(first_tx) as f64 / 1e9;
             outcome.wall_secs = wall;
             if wall > 0.0 {
-                outcome.deliveries_per_sec = outcome.delivered as f64 / wall;
+                outcome.deliveries_per_sec = outcome.deliveries.delivered as f64 / wall;
             }
             let sending = (last_tx.saturating_sub(first_tx) as f64 / 1e9).max(duration.as_secs_f64() * 0.5);
-            outcome.acks_per_sec = outcome.acked as f64 / sending;
+            outcome.acks_per_sec = outcome.sends.acked as f64 / sending;
         }
         outcome.latency = latency.summary();
         outcome.ack_latency = acks.summary();

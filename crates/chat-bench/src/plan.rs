@@ -95,13 +95,12 @@ pub(crate) struct StepPlan {
     pub(crate) settle_ms: u64,
 }
 
-/// Per sender (global index): messages acknowledged in this step.
+/// A worker's sends in one step, every one answered (or given up on).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct Acked {
-    pub(crate) acked: Vec<(usize, u64)>,
-    pub(crate) sent: u64,
-    pub(crate) send_errors: u64,
-    pub(crate) first_error: Option<String>,
+    /// Per sender (global index): messages acknowledged in this step.
+    pub(crate) per_sender: Vec<(usize, u64)>,
+    pub(crate) sends: Sends,
     pub(crate) first_tx_ns: u64,
     pub(crate) last_tx_ns: u64,
     pub(crate) acks: Buckets,
@@ -116,6 +115,45 @@ pub(crate) struct Expect {
 /// What a worker's receivers got in one step.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct StepResult {
+    pub(crate) deliveries: Deliveries,
+    pub(crate) first_rx_ns: u64,
+    pub(crate) last_rx_ns: u64,
+    pub(crate) latency: Buckets,
+    /// CPU time of this worker during the step, in clock ticks.
+    pub(crate) cpu_ticks: u64,
+}
+
+/// The most close reasons a worker reports, and a merged step keeps.
+pub(crate) const MAX_CLOSE_REASONS: usize = 5;
+
+/// One step's sends and how the server answered them: a worker's in
+/// [`Acked`], all workers' summed with [`Sends::add`].
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct Sends {
+    pub(crate) sent: u64,
+    pub(crate) acked: u64,
+    /// Calls answered with an error, or left unanswered.
+    pub(crate) errors: u64,
+    pub(crate) first_error: Option<String>,
+}
+
+impl Sends {
+    /// Adds another worker's sends, keeping the first error seen.
+    pub(crate) fn add(&mut self, other: Self) {
+        self.sent += other.sent;
+        self.acked += other.acked;
+        self.errors += other.errors;
+        if self.first_error.is_none() {
+            self.first_error = other.first_error;
+        }
+    }
+}
+
+/// One step's deliveries, checked against the acknowledged sends: a
+/// worker's receivers' in [`StepResult`], all workers' summed with
+/// [`Deliveries::add`].
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct Deliveries {
     pub(crate) expected: u64,
     pub(crate) delivered: u64,
     /// Expected deliveries that did not arrive, summed per receiver.
@@ -128,10 +166,47 @@ pub(crate) struct StepResult {
     pub(crate) stale: u64,
     /// Connections closed by the server (or dropped) since the start.
     pub(crate) closed: u64,
+    /// Why, for the first [`MAX_CLOSE_REASONS`] of them.
     pub(crate) close_reasons: Vec<String>,
-    pub(crate) first_rx_ns: u64,
-    pub(crate) last_rx_ns: u64,
-    pub(crate) latency: Buckets,
-    /// CPU time of this worker during the step, in clock ticks.
-    pub(crate) cpu_ticks: u64,
+}
+
+impl Deliveries {
+    /// Adds another worker's deliveries, keeping the first
+    /// [`MAX_CLOSE_REASONS`] close reasons.
+    pub(crate) fn add(&mut self, other: Self) {
+        self.expected += other.expected;
+        self.delivered += other.delivered;
+        self.lost += other.lost;
+        self.extra += other.extra;
+        self.out_of_order += other.out_of_order;
+        self.stale += other.stale;
+        self.closed += other.closed;
+        self.close_reasons.extend(other.close_reasons);
+        self.close_reasons.truncate(MAX_CLOSE_REASONS);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merged_counts_add_up_and_keep_the_first_error_and_close_reasons() {
+        let worker = |n: u64, why: &str| {
+            let sends = Sends { sent: n, acked: n, errors: 1, first_error: Some(why.to_owned()) };
+            let close_reasons = vec![why.to_owned(); 3];
+            let deliveries =
+                Deliveries { expected: n, delivered: n, lost: 1, closed: 3, close_reasons, ..Default::default() };
+            (sends, deliveries)
+        };
+        let (mut sends, mut deliveries) = (Sends::default(), Deliveries::default());
+        for (s, d) in [worker(10, "a"), worker(20, "b")] {
+            sends.add(s);
+            deliveries.add(d);
+        }
+        assert_eq!((sends.sent, sends.acked, sends.errors), (30, 30, 2));
+        assert_eq!(sends.first_error.as_deref(), Some("a"));
+        assert_eq!((deliveries.expected, deliveries.delivered, deliveries.lost, deliveries.closed), (30, 30, 2, 6));
+        assert_eq!(deliveries.close_reasons, ["a", "a", "a", "b", "b"]);
+    }
 }

@@ -1,0 +1,40 @@
+//! Scenario 1, fan-out: one room, many members, a few senders; offered
+//! rates stepped up.
+
+use super::{
+    Ctx, Target,
+    steps::{start_fleet, stepped},
+};
+use crate::report::Report;
+
+/// Scenario 1: one big room.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct FanoutArgs {
+    #[command(flatten)]
+    pub(crate) target: Target,
+    /// Connections in the room (the senders among them).
+    #[arg(long, default_value_t = 1000)]
+    pub(crate) members: usize,
+    /// Connections that send.
+    #[arg(long, default_value_t = 4)]
+    pub(crate) senders: usize,
+    /// Offered deliveries per second, stepped in order.
+    #[arg(long, value_delimiter = ',', default_value = "20000,100000,200000,400000,800000,1600000")]
+    pub(crate) rates: Vec<f64>,
+    /// Run every rate even after saturation.
+    #[arg(long)]
+    pub(crate) keep_going: bool,
+}
+
+pub(crate) async fn fanout(ctx: &Ctx, args: &FanoutArgs) -> anyhow::Result<Report> {
+    let mut report = Report::new("fanout");
+    report.param("members", args.members);
+    report.param("senders", args.senders);
+    ctx.common_params(&mut report);
+    let tokens = ctx.tokens(ctx.target.users).await?;
+    let plan = ctx.plan(tokens, args.members, 1, args.senders, "fan");
+    let mut fleet = start_fleet(ctx, &plan, 1, &mut report).await?;
+    stepped(ctx, &mut fleet, &mut report, &args.rates, args.members, args.senders, args.keep_going).await?;
+    fleet.stop().await?;
+    Ok(report)
+}
