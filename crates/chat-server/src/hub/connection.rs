@@ -2,20 +2,14 @@
 
 use std::{
     collections::BTreeSet,
-    sync::{
-        Arc, OnceLock,
-        atomic::{AtomicUsize, Ordering},
-    },
+    sync::{Arc, OnceLock},
 };
 
 use chat_api::{CloseCode, Role, RoomId, UserId, UserName};
 use parking_lot::Mutex;
-use tokio::sync::mpsc;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
-use axum::extract::ws::Utf8Bytes;
-
-use super::{Encoding, Frame};
+use super::{Encoding, Frame, Outbox, OutboxLimits};
 
 /// Identifies a connection for its lifetime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -43,15 +37,6 @@ pub struct Identity {
     pub token_expires_at: i64,
 }
 
-/// How much may wait in one connection's outbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OutboxLimits {
-    /// Most frames queued.
-    pub frames: usize,
-    /// Most bytes queued.
-    pub bytes: usize,
-}
-
 /// A live connection as the rest of the server sees it: a bounded outbox,
 /// a close signal and the rooms it has joined.
 #[derive(Debug)]
@@ -59,37 +44,25 @@ pub struct Connection {
     id: ConnId,
     identity: Identity,
     encoding: Encoding,
-    outbox: mpsc::Sender<Utf8Bytes>,
-    /// Bytes pushed and not yet written; bounded by `max_queued_bytes`.
-    queued_bytes: AtomicUsize,
-    max_queued_bytes: usize,
+    outbox: Outbox,
     closing: CancellationToken,
     close_reason: OnceLock<CloseReason>,
     rooms: Mutex<BTreeSet<RoomId>>,
 }
 
 impl Connection {
-    /// A connection and the receiving end of its outbox, which the socket
-    /// writer drains.
-    pub fn new(
-        id: ConnId,
-        identity: Identity,
-        encoding: Encoding,
-        limits: OutboxLimits,
-    ) -> (Arc<Self>, mpsc::Receiver<Utf8Bytes>) {
-        let (outbox, rx) = mpsc::channel(limits.frames);
-        let conn = Self {
+    /// A connection with an empty outbox, which its socket writer drains
+    /// ([`outbox`](Self::outbox)).
+    pub fn new(id: ConnId, identity: Identity, encoding: Encoding, limits: OutboxLimits) -> Arc<Self> {
+        Arc::new(Self {
             id,
             identity,
             encoding,
-            outbox,
-            queued_bytes: AtomicUsize::new(0),
-            max_queued_bytes: limits.bytes,
+            outbox: Outbox::new(limits),
             closing: CancellationToken::new(),
             close_reason: OnceLock::new(),
             rooms: Mutex::default(),
-        };
-        (Arc::new(conn), rx)
+        })
     }
 
     /// Its id.
@@ -124,31 +97,17 @@ impl Connection {
     pub fn push(&self, frame: &Frame) -> bool {
         // Frames this connection's encoding has no form for are skipped.
         let Some(bytes) = frame.encoded(self.encoding) else { return true };
-        let len = bytes.len();
-        let queued = self.queued_bytes.fetch_add(len, Ordering::Relaxed) + len;
-        // A single frame over the budget may go out when nothing else waits.
-        let over_budget = queued > self.max_queued_bytes && queued != len;
-        let sent = if over_budget { Err(mpsc::error::TrySendError::Full(bytes)) } else { self.outbox.try_send(bytes) };
-        match sent {
-            Ok(()) => {
-                super::stats::frames_queued(1);
-                true
-            }
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
-                self.close(CloseCode::TooSlow, "too slow: send queue overflowed");
-                false
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
-                false
-            }
+        if self.outbox.push(bytes).is_err() {
+            self.close(CloseCode::TooSlow, "too slow: send queue overflowed");
+            return false;
         }
+        super::stats::frames_queued(1);
+        true
     }
 
-    /// Records that the writer has handed `bytes` to the socket.
-    pub fn written(&self, bytes: usize) {
-        self.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
+    /// The frames waiting for the socket, for its writer.
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
     }
 
     /// Asks the connection to close. The first reason given wins.

@@ -8,6 +8,7 @@
 
 mod connection;
 mod frame;
+mod outbox;
 mod recent;
 mod room;
 pub mod stats;
@@ -25,8 +26,9 @@ use chat_api::{CloseCode, MessageId, RoomId, RoomInfo, Timestamp, UserId};
 use parking_lot::{Mutex, RwLock};
 use tokio::time::Instant;
 
-pub use connection::{CloseReason, ConnId, Connection, Identity, OutboxLimits};
+pub use connection::{CloseReason, ConnId, Connection, Identity};
 pub use frame::{Encoding, Frame};
+pub use outbox::{Outbox, OutboxLimits};
 pub use room::{HistoryWanted, Joined, NotInRoom, Room, RoomFull};
 
 /// How long a typing indicator lasts without a new `start_typing`.

@@ -33,7 +33,7 @@ pub fn serve(
     let encoding = if text_room.is_some() { Encoding::Text } else { Encoding::JsonRpc };
     let settings = &state.config.connection;
     let limits = OutboxLimits { frames: settings.send_queue, bytes: settings.send_queue_bytes };
-    let (conn, outbox) = Connection::new(state.hub.next_conn_id(), identity, encoding, limits);
+    let conn = Connection::new(state.hub.next_conn_id(), identity, encoding, limits);
     state.hub.register(&conn);
     // A ban stored after this connection was authenticated but before it
     // was registered would have missed it; look once more.
@@ -48,7 +48,7 @@ pub fn serve(
 
     let (sink, stream) = socket.split();
     let write_timeout = Duration::from_secs(settings.write_timeout_secs);
-    let writer = tokio::spawn(writer::run(sink, outbox, Arc::clone(&conn), write_timeout));
+    let writer = tokio::spawn(writer::run(sink, Arc::clone(&conn), write_timeout));
     read_then_close(stream, state, conn, slot, text_room, writer)
 }
 

@@ -5,12 +5,11 @@
 //! write is bounded by the write timeout: a peer that stops reading is
 //! dropped, never waited for.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::VecDeque, sync::Arc, time::Duration};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use chat_api::CloseCode;
 use futures_util::{SinkExt, stream::SplitSink};
-use tokio::sync::mpsc;
 
 use crate::hub::Connection;
 
@@ -19,28 +18,27 @@ const MAX_FRAMES_PER_FLUSH: usize = 256;
 
 type Sink = SplitSink<WebSocket, Message>;
 
-pub(super) async fn run(
-    mut sink: Sink,
-    mut outbox: mpsc::Receiver<Utf8Bytes>,
-    conn: Arc<Connection>,
-    timeout: Duration,
-) {
+pub(super) async fn run(mut sink: Sink, conn: Arc<Connection>, timeout: Duration) {
+    let outbox = conn.outbox();
     // One future for the whole loop: making a fresh one per frame would
     // register and unregister a waiter on the close signal every time.
     let closed = conn.closed();
     tokio::pin!(closed);
+    // The frames of one write; its buffer is swapped with the outbox's, so
+    // neither is allocated again while the connection is busy.
+    let mut batch: VecDeque<Utf8Bytes> = VecDeque::new();
     loop {
         tokio::select! {
             biased;
             () = &mut closed => break,
-            frame = outbox.recv() => {
-                let Some(frame) = frame else { return };
+            () = outbox.ready() => {
                 // Let the other ready tasks run once before writing: under
                 // load more frames arrive meanwhile and share this write.
                 tokio::task::yield_now().await;
-                let written = tokio::time::timeout(timeout, write_batch(&mut sink, frame, &mut outbox)).await;
+                outbox.take(&mut batch, MAX_FRAMES_PER_FLUSH);
+                let written = tokio::time::timeout(timeout, write_batch(&mut sink, &mut batch)).await;
                 match written {
-                    Ok(Ok(bytes)) => conn.written(bytes),
+                    Ok(Ok(())) => {}
                     Ok(Err(_)) => {
                         // The peer is gone; not its fault, and no one to tell.
                         conn.close(CloseCode::Normal, "connection lost");
@@ -65,7 +63,9 @@ pub(super) async fn run(
         // A client closed for being slow gets no backlog; anyone else gets
         // what was queued before the close (e.g. the kick notice).
         if reason.code != CloseCode::TooSlow {
-            while let Ok(frame) = outbox.try_recv() {
+            batch.clear();
+            outbox.take(&mut batch, usize::MAX);
+            for frame in batch.drain(..) {
                 sink.feed(Message::Text(frame)).await?;
             }
         }
@@ -76,24 +76,10 @@ pub(super) async fn run(
     let _ = tokio::time::timeout(timeout, goodbye).await;
 }
 
-/// Writes `first` and whatever else is queued, flushes once, and returns
-/// the bytes written.
-async fn write_batch(
-    sink: &mut Sink,
-    first: Utf8Bytes,
-    outbox: &mut mpsc::Receiver<Utf8Bytes>,
-) -> Result<usize, axum::Error> {
-    let mut bytes = first.len();
-    sink.feed(Message::Text(first)).await?;
-    for _ in 1..MAX_FRAMES_PER_FLUSH {
-        match outbox.try_recv() {
-            Ok(frame) => {
-                bytes += frame.len();
-                sink.feed(Message::Text(frame)).await?;
-            }
-            Err(_) => break,
-        }
+/// Writes the batch's frames, emptying it, and flushes once.
+async fn write_batch(sink: &mut Sink, batch: &mut VecDeque<Utf8Bytes>) -> Result<(), axum::Error> {
+    while let Some(frame) = batch.pop_front() {
+        sink.feed(Message::Text(frame)).await?;
     }
-    sink.flush().await?;
-    Ok(bytes)
+    sink.flush().await
 }

@@ -1,0 +1,179 @@
+//! A connection's frames waiting for its socket.
+//!
+//! Publishers push under a short lock and never wait. The writer task takes
+//! everything queued in one go: one lock per written batch rather than a
+//! channel operation and a permit per frame, which matters when one message
+//! fans out to thousands of outboxes. The queue is bounded in frames and in
+//! bytes; a push beyond either is refused, and the connection is then
+//! closed as too slow.
+//!
+//! An empty outbox owns no buffer, so idle connections cost nothing here.
+
+use std::{
+    collections::VecDeque,
+    future::poll_fn,
+    task::{Context, Poll},
+};
+
+use axum::extract::ws::Utf8Bytes;
+use futures_util::task::AtomicWaker;
+use parking_lot::Mutex;
+
+/// How much may wait in one connection's outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxLimits {
+    /// Most frames queued.
+    pub frames: usize,
+    /// Most bytes queued.
+    pub bytes: usize,
+}
+
+/// The outbox is at one of its limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct OutboxFull;
+
+#[derive(Debug)]
+pub struct Outbox {
+    limits: OutboxLimits,
+    queue: Mutex<Queue>,
+    /// The writer, when it waits for frames.
+    writer: AtomicWaker,
+}
+
+#[derive(Debug, Default)]
+struct Queue {
+    frames: VecDeque<Utf8Bytes>,
+    bytes: usize,
+}
+
+impl Outbox {
+    pub(super) fn new(limits: OutboxLimits) -> Self {
+        Self { limits, queue: Mutex::default(), writer: AtomicWaker::new() }
+    }
+
+    /// Queues a frame, or refuses it when the outbox is full. A single frame
+    /// over the byte budget still goes out when nothing else waits.
+    pub(super) fn push(&self, frame: Utf8Bytes) -> Result<(), OutboxFull> {
+        {
+            let mut queue = self.queue.lock();
+            let empty = queue.frames.is_empty();
+            let over_bytes = queue.bytes + frame.len() > self.limits.bytes && !empty;
+            if over_bytes || queue.frames.len() >= self.limits.frames {
+                return Err(OutboxFull);
+            }
+            queue.bytes += frame.len();
+            queue.frames.push_back(frame);
+            if !empty {
+                // The writer was told when the first frame arrived.
+                return Ok(());
+            }
+        }
+        self.writer.wake();
+        Ok(())
+    }
+
+    /// Waits until at least one frame is queued.
+    pub async fn ready(&self) {
+        poll_fn(|cx| self.poll_ready(cx)).await;
+    }
+
+    fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if !self.queue.lock().frames.is_empty() {
+            return Poll::Ready(());
+        }
+        self.writer.register(cx.waker());
+        // A push between the look and the registration would have found no
+        // waker to wake; look again.
+        if self.queue.lock().frames.is_empty() { Poll::Pending } else { Poll::Ready(()) }
+    }
+
+    /// Moves up to `max` queued frames, oldest first, to the end of `into`,
+    /// and returns how many bytes they hold.
+    pub fn take(&self, into: &mut VecDeque<Utf8Bytes>, max: usize) -> usize {
+        let mut queue = self.queue.lock();
+        let n = queue.frames.len().min(max);
+        if n == queue.frames.len() && into.is_empty() {
+            // The usual case: everything, into an empty batch. Swap buffers
+            // instead of moving frames one by one.
+            std::mem::swap(&mut queue.frames, into);
+        } else {
+            into.extend(queue.frames.drain(..n));
+        }
+        let taken: usize = into.iter().rev().take(n).map(|frame| frame.len()).sum();
+        queue.bytes -= taken;
+        taken
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{pin::pin, sync::Arc, task::Wake};
+
+    use super::*;
+
+    fn frame(text: &str) -> Utf8Bytes {
+        Utf8Bytes::from(text.to_owned())
+    }
+
+    fn outbox(frames: usize, bytes: usize) -> Outbox {
+        Outbox::new(OutboxLimits { frames, bytes })
+    }
+
+    #[test]
+    fn frames_come_out_in_order_and_at_most_max_at_a_time() {
+        let outbox = outbox(10, 1000);
+        for text in ["a", "bb", "ccc"] {
+            outbox.push(frame(text)).unwrap();
+        }
+        let mut batch = VecDeque::new();
+        assert_eq!(outbox.take(&mut batch, 2), 3);
+        assert_eq!(batch, [frame("a"), frame("bb")]);
+        assert_eq!(outbox.take(&mut batch, 2), 3);
+        assert_eq!(batch, [frame("a"), frame("bb"), frame("ccc")]);
+        batch.clear();
+        assert_eq!(outbox.take(&mut batch, 2), 0);
+        assert!(batch.is_empty());
+    }
+
+    #[test]
+    fn the_frame_limit_refuses_and_taking_makes_room() {
+        let outbox = outbox(2, 1000);
+        outbox.push(frame("1")).unwrap();
+        outbox.push(frame("2")).unwrap();
+        assert_eq!(outbox.push(frame("3")), Err(OutboxFull));
+        outbox.take(&mut VecDeque::new(), 1);
+        outbox.push(frame("3")).unwrap();
+    }
+
+    #[test]
+    fn the_byte_limit_refuses_but_one_big_frame_alone_goes_out() {
+        let outbox = outbox(100, 10);
+        outbox.push(frame(&"x".repeat(25))).unwrap();
+        assert_eq!(outbox.push(frame("y")), Err(OutboxFull));
+        outbox.take(&mut VecDeque::new(), 100);
+        outbox.push(frame(&"x".repeat(6))).unwrap();
+        outbox.push(frame(&"x".repeat(4))).unwrap();
+        assert_eq!(outbox.push(frame("z")), Err(OutboxFull));
+    }
+
+    struct Flag(std::sync::atomic::AtomicBool);
+
+    impl Wake for Flag {
+        fn wake(self: Arc<Self>) {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_waiting_writer_is_woken_by_the_first_frame() {
+        let outbox = outbox(10, 1000);
+        let flag = Arc::new(Flag(false.into()));
+        let waker = Arc::clone(&flag).into();
+        let mut cx = Context::from_waker(&waker);
+        let mut ready = pin!(outbox.ready());
+        assert!(ready.as_mut().poll(&mut cx).is_pending());
+        outbox.push(frame("hello")).unwrap();
+        assert!(flag.0.load(std::sync::atomic::Ordering::SeqCst));
+        assert!(ready.as_mut().poll(&mut cx).is_ready());
+    }
+}
