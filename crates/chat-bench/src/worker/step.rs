@@ -38,8 +38,10 @@ pub(super) async fn run_step(
     CPU_AT_STEP_START.with(|c| c.set(cpu_before));
     let mut tasks = JoinSet::new();
     for mut sender in senders {
+        // Each step reports its own outcome: nothing carries over.
         sender.acks.acked.set(0);
         sender.acks.errors.set(0);
+        sender.acks.first_error.borrow_mut().take();
         sender.acks.latency.borrow_mut().reset();
         let (step, size, window) = (step.clone(), plan.text_size, plan.window.max(1));
         let phase = plan.sender_phase(sender.global);
