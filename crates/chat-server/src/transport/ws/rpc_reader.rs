@@ -28,11 +28,14 @@ pub(super) async fn run(stream: &mut SplitStream<WebSocket>, state: &AppState, c
     extensions.insert(Arc::clone(conn));
     let max_in_flight = state.config.connection.max_in_flight;
     let mut in_flight = FuturesUnordered::new();
+    // One close-signal future for the whole loop, not one per frame.
+    let closed = conn.closed();
+    tokio::pin!(closed);
 
     loop {
         tokio::select! {
             biased;
-            () = conn.closed() => break,
+            () = &mut closed => break,
             Some(reply) = in_flight.next(), if !in_flight.is_empty() => {
                 if let Some(text) = reply {
                     conn.push(&Frame::reply(text));

@@ -27,10 +27,13 @@ pub(super) async fn run(stream: &mut SplitStream<WebSocket>, state: &AppState, c
         }
     };
 
+    // One close-signal future for the whole loop, not one per line.
+    let closed = conn.closed();
+    tokio::pin!(closed);
     loop {
         let inbound = tokio::select! {
             biased;
-            () = conn.closed() => break,
+            () = &mut closed => break,
             inbound = stream.next() => inbound,
         };
         match Inbound::read(conn, inbound) {
