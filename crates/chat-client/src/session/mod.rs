@@ -201,7 +201,10 @@ impl Session {
             events,
             stop: stop.clone(),
         });
-        tokio::spawn(supervisor::supervise(shared.clone(), first));
+        // Subscribed before the task starts, so a `set_token` right after
+        // this returns is not missed.
+        let token_changes = shared.token.subscribe();
+        tokio::spawn(supervisor::supervise(shared.clone(), first, token_changes));
         let session = Session { shared, _stop_on_drop: Arc::new(stop.clone().drop_guard()) };
         Ok((session, SessionEvents { rx, stop, ended: false }))
     }

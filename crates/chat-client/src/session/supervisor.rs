@@ -47,9 +47,9 @@ enum Next {
     Stop,
 }
 
-pub(super) async fn supervise(shared: Arc<Shared>, first: Connection) {
-    let mut token = shared.token.subscribe();
-    token.mark_unchanged();
+/// `token` is subscribed to the session's token, with the first
+/// connection's token already seen.
+pub(super) async fn supervise(shared: Arc<Shared>, first: Connection, mut token: watch::Receiver<String>) {
     let mut connection = first;
     loop {
         let client = connection.client.clone();

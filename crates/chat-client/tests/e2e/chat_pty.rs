@@ -18,10 +18,12 @@ fn chat(cli: &Cli, token: &str) -> Terminal {
     terminal
 }
 
+/// Waits for `text`; returns everything shown up to and including it.
 #[track_caller]
-fn expect(terminal: &mut Terminal, who: &str, text: &str) {
-    if let Err(error) = terminal.expect(text) {
-        panic!("{who} never showed {text:?}: {error}");
+fn expect(terminal: &mut Terminal, who: &str, text: &str) -> String {
+    match terminal.expect(text) {
+        Ok(found) => String::from_utf8_lossy(found.as_bytes()).into_owned(),
+        Err(error) => panic!("{who} never showed {text:?}: {error}"),
     }
 }
 
@@ -114,9 +116,12 @@ async fn an_expired_session_logs_in_again_without_leaving_the_room() {
         // show up as the password being sent as a message.
         for round in ["first", "second"] {
             alice.send("/login\r").unwrap();
+            // Typed the moment the prompt shows: the client must be ready
+            // for it by then, and must not echo it.
             expect(&mut alice, "alice", "Password for alice");
             alice.send("alice123\r").unwrap();
-            expect(&mut alice, "alice", "reconnected");
+            let shown = expect(&mut alice, "alice", "reconnected");
+            assert!(!shown.contains("alice123"), "the password was echoed: {shown:?}");
             expect(&mut alice, "alice", "#general> ");
             alice.send(format!("back for the {round} time\r")).unwrap();
             expect(&mut alice, "alice", &format!("<alice> back for the {round} time"));

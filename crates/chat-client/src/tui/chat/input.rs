@@ -167,14 +167,12 @@ fn run(
                 Err(ReadlineError::Interrupted | ReadlineError::Eof) => FromInput::Closed,
                 Err(error) => FromInput::Failed(error.to_string()),
             },
-            Request::ReadPassword { prompt } => FromInput::Password(
-                dialoguer::Password::with_theme(&dialoguer::theme::ColorfulTheme::default())
-                    .with_prompt(prompt)
-                    .allow_empty_password(true)
-                    .interact()
-                    .ok()
-                    .filter(|p| !p.is_empty()),
-            ),
+            Request::ReadPassword { prompt } => {
+                FromInput::Password(super::password::read(&prompt).unwrap_or_else(|error| {
+                    tracing::debug!(%error, "the password prompt failed");
+                    None
+                }))
+            }
         };
         let closing = matches!(reply, FromInput::Closed | FromInput::Failed(_));
         if replies.blocking_send(reply).is_err() || closing {

@@ -3,6 +3,7 @@
 
 mod commands;
 mod input;
+mod password;
 mod slash;
 mod typing;
 
