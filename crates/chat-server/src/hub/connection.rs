@@ -117,6 +117,7 @@ impl Connection {
             super::stats::slow_closed();
         }
         self.closing.cancel();
+        self.outbox.close();
     }
 
     /// Why it is closing, once [`close`](Self::close) was called.

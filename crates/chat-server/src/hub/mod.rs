@@ -28,7 +28,7 @@ use tokio::time::Instant;
 
 pub use connection::{CloseReason, ConnId, Connection, Identity};
 pub use frame::{Encoding, Frame};
-pub use outbox::{Outbox, OutboxLimits};
+pub use outbox::{Outbox, OutboxEvent, OutboxLimits};
 pub use room::{HistoryWanted, Joined, NotInRoom, Room, RoomFull};
 
 /// How long a typing indicator lasts without a new `start_typing`.

@@ -7,11 +7,15 @@
 //! bytes; a push beyond either is refused, and the connection is then
 //! closed as too slow.
 //!
+//! The outbox also carries the connection's close request to the writer,
+//! so a woken writer looks at one thing, not two.
+//!
 //! An empty outbox owns no buffer, so idle connections cost nothing here.
 
 use std::{
     collections::VecDeque,
     future::poll_fn,
+    sync::atomic::{AtomicBool, Ordering},
     task::{Context, Poll},
 };
 
@@ -32,11 +36,22 @@ pub struct OutboxLimits {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct OutboxFull;
 
+/// What a waiting writer woke up for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxEvent {
+    /// Frames are queued.
+    Frames,
+    /// The connection is closing (this wins over queued frames).
+    Closing,
+}
+
 #[derive(Debug)]
 pub struct Outbox {
     limits: OutboxLimits,
     queue: Mutex<Queue>,
-    /// The writer, when it waits for frames.
+    /// Set once, when the connection is asked to close.
+    closing: AtomicBool,
+    /// The writer, when it waits.
     writer: AtomicWaker,
 }
 
@@ -48,7 +63,7 @@ struct Queue {
 
 impl Outbox {
     pub(super) fn new(limits: OutboxLimits) -> Self {
-        Self { limits, queue: Mutex::default(), writer: AtomicWaker::new() }
+        Self { limits, queue: Mutex::default(), closing: AtomicBool::new(false), writer: AtomicWaker::new() }
     }
 
     /// Queues a frame, or refuses it when the outbox is full. A single frame
@@ -72,19 +87,35 @@ impl Outbox {
         Ok(())
     }
 
-    /// Waits until at least one frame is queued.
-    pub async fn ready(&self) {
-        poll_fn(|cx| self.poll_ready(cx)).await;
+    /// Tells the writer to stop waiting for frames.
+    pub(super) fn close(&self) {
+        self.closing.store(true, Ordering::Release);
+        self.writer.wake();
     }
 
-    fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
-        if !self.queue.lock().frames.is_empty() {
-            return Poll::Ready(());
+    /// Waits until a frame is queued or the connection is closing.
+    pub async fn ready(&self) -> OutboxEvent {
+        poll_fn(|cx| self.poll_ready(cx)).await
+    }
+
+    fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<OutboxEvent> {
+        if let Some(wake) = self.wake_reason() {
+            return Poll::Ready(wake);
         }
         self.writer.register(cx.waker());
-        // A push between the look and the registration would have found no
-        // waker to wake; look again.
-        if self.queue.lock().frames.is_empty() { Poll::Pending } else { Poll::Ready(()) }
+        // A push or close between the look and the registration would have
+        // found no waker to wake; look again.
+        self.wake_reason().map_or(Poll::Pending, Poll::Ready)
+    }
+
+    fn wake_reason(&self) -> Option<OutboxEvent> {
+        if self.closing.load(Ordering::Acquire) {
+            Some(OutboxEvent::Closing)
+        } else if self.queue.lock().frames.is_empty() {
+            None
+        } else {
+            Some(OutboxEvent::Frames)
+        }
     }
 
     /// Moves up to `max` queued frames, oldest first, to the end of `into`,
@@ -174,6 +205,21 @@ mod tests {
         assert!(ready.as_mut().poll(&mut cx).is_pending());
         outbox.push(frame("hello")).unwrap();
         assert!(flag.0.load(std::sync::atomic::Ordering::SeqCst));
-        assert!(ready.as_mut().poll(&mut cx).is_ready());
+        assert_eq!(ready.as_mut().poll(&mut cx), Poll::Ready(OutboxEvent::Frames));
+    }
+
+    #[test]
+    fn closing_wakes_the_writer_and_wins_over_queued_frames() {
+        let outbox = outbox(10, 1000);
+        let flag = Arc::new(Flag(false.into()));
+        let waker = Arc::clone(&flag).into();
+        let mut cx = Context::from_waker(&waker);
+        let mut ready = pin!(outbox.ready());
+        assert!(ready.as_mut().poll(&mut cx).is_pending());
+        outbox.close();
+        assert!(flag.0.load(std::sync::atomic::Ordering::SeqCst));
+        assert_eq!(ready.as_mut().poll(&mut cx), Poll::Ready(OutboxEvent::Closing));
+        outbox.push(frame("late")).unwrap();
+        assert_eq!(pin!(outbox.ready()).poll(&mut cx), Poll::Ready(OutboxEvent::Closing));
     }
 }

@@ -11,7 +11,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use chat_api::CloseCode;
 use futures_util::{SinkExt, stream::SplitSink};
 
-use crate::hub::Connection;
+use crate::hub::{Connection, OutboxEvent};
 
 /// Most frames written before a flush.
 const MAX_FRAMES_PER_FLUSH: usize = 256;
@@ -20,35 +20,26 @@ type Sink = SplitSink<WebSocket, Message>;
 
 pub(super) async fn run(mut sink: Sink, conn: Arc<Connection>, timeout: Duration) {
     let outbox = conn.outbox();
-    // One future for the whole loop: making a fresh one per frame would
-    // register and unregister a waiter on the close signal every time.
-    let closed = conn.closed();
-    tokio::pin!(closed);
     // The frames of one write; its buffer is swapped with the outbox's, so
     // neither is allocated again while the connection is busy.
     let mut batch: VecDeque<Utf8Bytes> = VecDeque::new();
-    loop {
-        tokio::select! {
-            biased;
-            () = &mut closed => break,
-            () = outbox.ready() => {
-                // Let the other ready tasks run once before writing: under
-                // load more frames arrive meanwhile and share this write.
-                tokio::task::yield_now().await;
-                outbox.take(&mut batch, MAX_FRAMES_PER_FLUSH);
-                let written = tokio::time::timeout(timeout, write_batch(&mut sink, &mut batch)).await;
-                match written {
-                    Ok(Ok(())) => {}
-                    Ok(Err(_)) => {
-                        // The peer is gone; not its fault, and no one to tell.
-                        conn.close(CloseCode::Normal, "connection lost");
-                        return;
-                    }
-                    Err(_) => {
-                        conn.close(CloseCode::TooSlow, "too slow: write timed out");
-                        return;
-                    }
-                }
+    // The outbox wakes this loop for frames and for the close request alike.
+    while outbox.ready().await == OutboxEvent::Frames {
+        // Let the other ready tasks run once before writing: under load
+        // more frames arrive meanwhile and share this write.
+        tokio::task::yield_now().await;
+        outbox.take(&mut batch, MAX_FRAMES_PER_FLUSH);
+        let written = tokio::time::timeout(timeout, write_batch(&mut sink, &mut batch)).await;
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => {
+                // The peer is gone; not its fault, and no one to tell.
+                conn.close(CloseCode::Normal, "connection lost");
+                return;
+            }
+            Err(_) => {
+                conn.close(CloseCode::TooSlow, "too slow: write timed out");
+                return;
             }
         }
     }
