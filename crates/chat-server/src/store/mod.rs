@@ -7,10 +7,12 @@
 //! writer. Every query lives in this module; callers see records and
 //! newtypes, never SQL.
 //!
-//! Files: [`schema`] (migrations), [`writer`] (group commit), [`reader`]
+//! Files: [`schema`] (migrations), [`writer`] (group commit),
+//! [`checkpointer`] (WAL checkpoints off the commit path), [`reader`]
 //! (read pool), and one file per table family: [`users`], [`rooms`],
 //! [`messages`], [`moderation`].
 
+mod checkpointer;
 mod messages;
 mod moderation;
 mod reader;
@@ -29,6 +31,7 @@ pub use moderation::{AuditAction, AuditEntry, BanRecord};
 pub use rooms::RoomRecord;
 pub use users::{NewUser, ProfileChange, UserRecord};
 
+use checkpointer::Checkpointer;
 use reader::ReadPool;
 use writer::Writer;
 
@@ -73,6 +76,7 @@ impl From<NameError> for StoreError {
 #[derive(Debug)]
 pub struct Store {
     writer: Writer,
+    checkpointer: Checkpointer,
     reader: ReadPool,
     path: PathBuf,
 }
@@ -85,7 +89,10 @@ impl Store {
         let path = data_dir.join(DATABASE_FILE);
         let conn = open_connection(&path)?;
         schema::migrate(&conn)?;
-        Ok(Self { writer: Writer::start(conn)?, reader: ReadPool::new(path.clone()), path })
+        conn.pragma_update(None, "wal_autocheckpoint", checkpointer::WRITER_BACKSTOP_PAGES)?;
+        let checkpointer = Checkpointer::start(&path)?;
+        let writer = Writer::start(conn, checkpointer.signal())?;
+        Ok(Self { writer, checkpointer, reader: ReadPool::new(path.clone()), path })
     }
 
     /// Path of the database file.
@@ -93,9 +100,11 @@ impl Store {
         &self.path
     }
 
-    /// Finishes every queued write, then stops the writer thread.
+    /// Finishes every queued write, then stops the writer and checkpointer
+    /// threads.
     pub async fn close(&self) {
         self.writer.close().await;
+        self.checkpointer.close().await;
     }
 }
 

@@ -17,7 +17,7 @@ use parking_lot::Mutex;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::StoreError;
+use super::{StoreError, checkpointer::CommitSignal};
 
 /// Most jobs in one transaction; bounds the latency of the first job.
 const MAX_BATCH: usize = 512;
@@ -92,9 +92,11 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    pub(super) fn start(conn: Connection) -> Result<Self, StoreError> {
+    /// Starts the writer thread on `conn`; `commits` hears of every commit.
+    pub(super) fn start(conn: Connection, commits: CommitSignal) -> Result<Self, StoreError> {
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
-        let thread = std::thread::Builder::new().name("chat-store-writer".to_owned()).spawn(move || run(conn, rx))?;
+        let thread =
+            std::thread::Builder::new().name("chat-store-writer".to_owned()).spawn(move || run(conn, rx, commits))?;
         Ok(Self { queue: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)) })
     }
 
@@ -146,7 +148,7 @@ impl Writer {
 
 type Completed = (Vec<Box<dyn Job>>, Result<(), String>);
 
-fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>) {
+fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, commits: CommitSignal) {
     let (completed, to_complete) = std::sync::mpsc::sync_channel::<Completed>(COMPLETION_BACKLOG);
     let completer = std::thread::Builder::new().name("chat-store-completer".to_owned()).spawn(move || {
         for (batch, result) in to_complete {
@@ -178,6 +180,9 @@ fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>) {
         let started = std::time::Instant::now();
         let result = commit_batch(&conn, &mut batch);
         commit_seconds.record(started.elapsed().as_secs_f64());
+        if result.is_ok() {
+            commits.committed();
+        }
         if completed.send((batch, result)).is_err() {
             break;
         }
