@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use crate::{
     report::Report,
-    scenarios::{self, Ctx, DurableArgs, FanoutArgs, IdleArgs, LoginsArgs, RoomsArgs, Target},
+    scenarios::{self, Ctx, DurableArgs, FanoutArgs, IdleArgs, LoginsArgs, OneRoom, RoomsArgs, Target},
     server::InProcessServer,
 };
 
@@ -32,8 +32,12 @@ pub(crate) async fn run() -> anyhow::Result<bool> {
     let ctx = Ctx::new(target.clone()).await?;
     let mut reports: Vec<Report> = Vec::new();
 
-    let fanout =
-        FanoutArgs { target: target.clone(), members: 50, senders: 2, rates: vec![1_000.0, 5_000.0], keep_going: true };
+    let fanout = FanoutArgs {
+        target: target.clone(),
+        room: OneRoom { members: 50, senders: 2 },
+        rates: vec![1_000.0, 5_000.0],
+        keep_going: true,
+    };
     reports.push(scenarios::fanout(&ctx, &fanout).await?);
 
     let rooms = RoomsArgs {
@@ -54,7 +58,7 @@ pub(crate) async fn run() -> anyhow::Result<bool> {
     let durable = DurableArgs { target: target.clone(), senders: 20, rates: vec![500.0] };
     reports.push(scenarios::durable(&ctx, &durable).await?);
 
-    let logins = LoginsArgs { target, members: 50, senders: 2, rate: 2_000.0, login_concurrency: 2 };
+    let logins = LoginsArgs { target, room: OneRoom { members: 50, senders: 2 }, rate: 2_000.0, login_concurrency: 2 };
     reports.push(scenarios::logins(&ctx, &logins).await?);
 
     server.stop()?;

@@ -2,7 +2,7 @@
 //! rates stepped up.
 
 use super::{
-    Ctx, Target,
+    Ctx, OneRoom, Target,
     steps::{start_fleet, stepped},
 };
 use crate::report::Report;
@@ -12,12 +12,8 @@ use crate::report::Report;
 pub(crate) struct FanoutArgs {
     #[command(flatten)]
     pub(crate) target: Target,
-    /// Connections in the room (the senders among them).
-    #[arg(long, default_value_t = 1000)]
-    pub(crate) members: usize,
-    /// Connections that send.
-    #[arg(long, default_value_t = 4)]
-    pub(crate) senders: usize,
+    #[command(flatten)]
+    pub(crate) room: OneRoom,
     /// Offered deliveries per second, stepped in order.
     #[arg(long, value_delimiter = ',', default_value = "20000,100000,200000,400000,800000,1600000")]
     pub(crate) rates: Vec<f64>,
@@ -28,13 +24,13 @@ pub(crate) struct FanoutArgs {
 
 pub(crate) async fn fanout(ctx: &Ctx, args: &FanoutArgs) -> anyhow::Result<Report> {
     let mut report = Report::new("fanout");
-    report.param("members", args.members);
-    report.param("senders", args.senders);
+    args.room.params(&mut report);
     ctx.common_params(&mut report);
     let tokens = ctx.tokens(ctx.target.users).await?;
-    let plan = ctx.plan(tokens, args.members, 1, args.senders, "fan");
+    let plan = args.room.plan(ctx, tokens, "fan");
     let mut fleet = start_fleet(ctx, &plan, 1, &mut report).await?;
-    stepped(ctx, &mut fleet, &mut report, &args.rates, args.members, args.senders, args.keep_going).await?;
+    let room = &args.room;
+    stepped(ctx, &mut fleet, &mut report, &args.rates, room.members, room.senders, args.keep_going).await?;
     fleet.stop().await?;
     Ok(report)
 }

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use super::{
-    Ctx, Target,
+    Ctx, OneRoom, Target,
     steps::{ServerWatch, delivery_row, human, record_problems, start_fleet},
 };
 use crate::{accounts, report::Report};
@@ -14,12 +14,8 @@ use crate::{accounts, report::Report};
 pub(crate) struct LoginsArgs {
     #[command(flatten)]
     pub(crate) target: Target,
-    /// Connections in the room.
-    #[arg(long, default_value_t = 1000)]
-    pub(crate) members: usize,
-    /// Connections that send.
-    #[arg(long, default_value_t = 4)]
-    pub(crate) senders: usize,
+    #[command(flatten)]
+    pub(crate) room: OneRoom,
     /// Offered deliveries per second (a moderate rate).
     #[arg(long, default_value_t = 100_000.0)]
     pub(crate) rate: f64,
@@ -30,18 +26,17 @@ pub(crate) struct LoginsArgs {
 
 pub(crate) async fn logins(ctx: &Ctx, args: &LoginsArgs) -> anyhow::Result<Report> {
     let mut report = Report::new("logins");
-    report.param("members", args.members);
-    report.param("senders", args.senders);
+    args.room.params(&mut report);
     report.param("rate", human(args.rate));
     report.param("login_concurrency", args.login_concurrency);
     ctx.common_params(&mut report);
     let tokens = ctx.tokens(ctx.target.users).await?;
     let names: Vec<String> =
         (0..ctx.target.users.max(1)).map(|i| accounts::username(&ctx.target.user_prefix, i)).collect();
-    let plan = ctx.plan(tokens, args.members, 1, args.senders, "login");
+    let plan = args.room.plan(ctx, tokens, "login");
     let mut fleet = start_fleet(ctx, &plan, 1, &mut report).await?;
     let (duration, settle) = ctx.step_time();
-    let per_sender = args.rate / args.members as f64 / args.senders as f64;
+    let per_sender = args.room.per_sender(args.rate);
 
     let mut baseline_p99 = f64::NAN;
     for (label, with_logins) in [("without logins", false), ("with logins", true)] {

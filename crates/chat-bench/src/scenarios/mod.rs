@@ -6,6 +6,7 @@
 //!   from them.
 //! - [`steps`]: what the scenarios do alike (start a fleet, step rates,
 //!   watch the server, rows and problems from an outcome).
+//! - [`one_room`]: the big room the fan-out and logins scenarios share.
 //! - one module per scenario, its flags and its run:
 //!   [`fanout`](mod@fanout), [`rooms`](mod@rooms), [`idle`](mod@idle),
 //!   [`durable`](mod@durable), [`logins`](mod@logins).
@@ -15,6 +16,7 @@ mod durable;
 mod fanout;
 mod idle;
 mod logins;
+mod one_room;
 mod rooms;
 mod steps;
 
@@ -24,5 +26,6 @@ pub(crate) use self::{
     fanout::{FanoutArgs, fanout},
     idle::{IdleArgs, idle},
     logins::{LoginsArgs, logins},
+    one_room::OneRoom,
     rooms::{RoomsArgs, rooms},
 };

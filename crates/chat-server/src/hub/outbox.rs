@@ -138,7 +138,11 @@ impl Outbox {
 
 #[cfg(test)]
 mod tests {
-    use std::{pin::pin, sync::Arc, task::Wake};
+    use std::{
+        pin::pin,
+        sync::Arc,
+        task::{Wake, Waker},
+    };
 
     use super::*;
 
@@ -187,39 +191,51 @@ mod tests {
         assert_eq!(outbox.push(frame("z")), Err(OutboxFull));
     }
 
-    struct Flag(std::sync::atomic::AtomicBool);
+    /// A waker that records whether it was woken.
+    struct Flag(AtomicBool);
 
     impl Wake for Flag {
         fn wake(self: Arc<Self>) {
-            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+            self.0.store(true, Ordering::SeqCst);
         }
+    }
+
+    impl Flag {
+        fn waker() -> (Arc<Self>, Waker) {
+            let flag = Arc::new(Flag(false.into()));
+            let waker = Arc::clone(&flag).into();
+            (flag, waker)
+        }
+
+        fn woken(&self) -> bool {
+            self.0.load(Ordering::SeqCst)
+        }
+    }
+
+    /// Polls a writer's wait once before and once after `event` happens;
+    /// returns whether it was woken and what it then saw.
+    fn wait_across(outbox: &Outbox, event: impl FnOnce()) -> (bool, Poll<OutboxEvent>) {
+        let (flag, waker) = Flag::waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut ready = pin!(outbox.ready());
+        assert!(ready.as_mut().poll(&mut cx).is_pending());
+        event();
+        (flag.woken(), ready.as_mut().poll(&mut cx))
     }
 
     #[test]
     fn a_waiting_writer_is_woken_by_the_first_frame() {
         let outbox = outbox(10, 1000);
-        let flag = Arc::new(Flag(false.into()));
-        let waker = Arc::clone(&flag).into();
-        let mut cx = Context::from_waker(&waker);
-        let mut ready = pin!(outbox.ready());
-        assert!(ready.as_mut().poll(&mut cx).is_pending());
-        outbox.push(frame("hello")).unwrap();
-        assert!(flag.0.load(std::sync::atomic::Ordering::SeqCst));
-        assert_eq!(ready.as_mut().poll(&mut cx), Poll::Ready(OutboxEvent::Frames));
+        let seen = wait_across(&outbox, || outbox.push(frame("hello")).unwrap());
+        assert_eq!(seen, (true, Poll::Ready(OutboxEvent::Frames)));
     }
 
     #[test]
     fn closing_wakes_the_writer_and_wins_over_queued_frames() {
         let outbox = outbox(10, 1000);
-        let flag = Arc::new(Flag(false.into()));
-        let waker = Arc::clone(&flag).into();
-        let mut cx = Context::from_waker(&waker);
-        let mut ready = pin!(outbox.ready());
-        assert!(ready.as_mut().poll(&mut cx).is_pending());
-        outbox.close();
-        assert!(flag.0.load(std::sync::atomic::Ordering::SeqCst));
-        assert_eq!(ready.as_mut().poll(&mut cx), Poll::Ready(OutboxEvent::Closing));
+        assert_eq!(wait_across(&outbox, || outbox.close()), (true, Poll::Ready(OutboxEvent::Closing)));
         outbox.push(frame("late")).unwrap();
-        assert_eq!(pin!(outbox.ready()).poll(&mut cx), Poll::Ready(OutboxEvent::Closing));
+        let (_, waker) = Flag::waker();
+        assert_eq!(pin!(outbox.ready()).poll(&mut Context::from_waker(&waker)), Poll::Ready(OutboxEvent::Closing));
     }
 }
