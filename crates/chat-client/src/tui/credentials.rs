@@ -13,6 +13,7 @@ use chat_client::{RestClient, RestError, ServerUrl, TokenClaims};
 
 use super::{
     exit::CliError,
+    password,
     token_store::{SavedToken, TokenStore},
 };
 
@@ -102,22 +103,22 @@ fn read_stdin_line() -> Result<String> {
 /// existing one is sent as typed, since demo accounts may predate the rule.
 pub(crate) async fn ask_password(prompt: String, new: bool) -> Result<String> {
     blocking(move || {
-        let theme = dialoguer::theme::ColorfulTheme::default();
-        let mut input = dialoguer::Password::with_theme(&theme).with_prompt(prompt);
-        if new {
-            input = input
-                .validate_with(|p: &String| {
-                    if PASSWORD_BYTES.contains(&p.len()) {
-                        Ok(())
-                    } else {
-                        Err(format!("a password has {} to {} bytes", PASSWORD_BYTES.start(), PASSWORD_BYTES.end()))
-                    }
-                })
-                .with_confirmation("Repeat password", "The passwords do not match");
-        }
-        input.interact().context("no password entered")
+        let password = if new {
+            password::ask(&prompt, Some(("Repeat password", "The passwords do not match")), check_new_password)
+        } else {
+            password::ask(&prompt, None, |_| Ok(()))
+        };
+        password.context("no password entered")
     })
     .await
+}
+
+fn check_new_password(password: &str) -> Result<(), String> {
+    if PASSWORD_BYTES.contains(&password.len()) {
+        Ok(())
+    } else {
+        Err(format!("a password has {} to {} bytes", PASSWORD_BYTES.start(), PASSWORD_BYTES.end()))
+    }
 }
 
 /// Runs a blocking prompt off the async workers.
@@ -204,13 +205,7 @@ async fn menu(rest: &RestClient, store: &TokenStore) -> Result<Credentials> {
     match chosen.as_str() {
         LOGIN => log_in_interactively(rest, store, None).await,
         PASTE => {
-            let token = blocking(|| {
-                dialoguer::Password::with_theme(&dialoguer::theme::ColorfulTheme::default())
-                    .with_prompt("Token")
-                    .interact()
-                    .context("no token entered")
-            })
-            .await?;
+            let token = blocking(|| password::ask("Token", None, |_| Ok(())).context("no token entered")).await?;
             Ok(Credentials::from_token(token))
         }
         REGISTER => register_interactively(rest, store).await,

@@ -4,6 +4,7 @@
 //! - [`args`]: the command line (clap), parsed into the contract's types;
 //! - [`credentials`] and [`token_store`]: where the token comes from, and
 //!   where it is kept; prompts only on a terminal;
+//! - [`password`]: the hidden prompts, for passwords and tokens;
 //! - [`account`]: `register`, `login`, `logout`;
 //! - [`scripted`]: `rooms`, `send`, `history`, `tail` (stdout only);
 //! - [`chat`]: the interactive client;
@@ -16,6 +17,7 @@ mod args;
 mod chat;
 mod credentials;
 mod exit;
+mod password;
 mod render;
 mod scripted;
 mod token_store;
@@ -89,8 +91,9 @@ fn restore_terminal() {
         stderr.write_line("").ok();
     }
     if std::io::stdin().is_terminal() {
-        // The prompt library offers no way to undo its `-echo` from outside;
-        // stty does, and is on every Unix. Failing to run it changes nothing.
+        // A password prompt turns echo back on only when it returns, which
+        // exiting here skips; stty does it from outside, and is on every
+        // Unix. Failing to run it changes nothing.
         std::process::Command::new("stty").arg("echo").status().ok();
     }
 }

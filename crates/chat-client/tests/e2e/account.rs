@@ -1,6 +1,11 @@
 //! `register`, `login`, `logout`.
 
-use crate::support::{Cli, TestServer, assert_exit, assert_success, stderr, stdout};
+use expectrl::{Eof, Expect};
+
+use crate::{
+    pty::{self, Terminal, expect},
+    support::{Cli, TestServer, WAIT, assert_exit, assert_success, stderr, stdout},
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_creates_an_account_that_can_log_in() {
@@ -12,6 +17,55 @@ async fn register_creates_an_account_that_can_log_in() {
     assert_success(&output);
     assert!(stdout(&output).contains("Registered carol"), "{}", stdout(&output));
     cli.login("carol", "correct horse").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_password_prompts_ask_again_until_the_answer_will_do() {
+    let server = TestServer::spawn().await;
+    let cli = Cli::new(&server);
+    let scenario = tokio::task::spawn_blocking(move || {
+        let mut register = pty::spawn(&cli, &["register", "--username", "erin"]);
+        let mut shown = converse(
+            &mut register,
+            &[
+                ("Password", Some("short")),
+                ("a password has 8 to 1024 bytes", None),
+                ("Password", Some("erin-secret")),
+                ("Repeat password", Some("erin-secrte")),
+                ("The passwords do not match", None),
+                ("Password", Some("erin-secret")),
+                ("Repeat password", Some("erin-secret")),
+                ("Registered erin", None),
+            ],
+        );
+        // An empty password is not taken: the prompt comes back.
+        let mut login = pty::spawn(&cli, &["login", "--username", "erin"]);
+        shown += &converse(&mut login, &[("Password", Some("")), ("Password", Some("erin-secret")), ("as erin", None)]);
+        (shown, exit_status(register), exit_status(login))
+    });
+    let (shown, register, login) =
+        tokio::time::timeout(WAIT * 2, scenario).await.expect("the scenario finishes").expect("no panic");
+    assert!(!shown.contains("secr"), "a password was echoed: {shown:?}");
+    assert!(register.ends_with(", 0)"), "{register}");
+    assert!(login.ends_with(", 0)"), "{login}");
+}
+
+/// Waits for each text in turn, typing the line paired with it (if any) as
+/// soon as it shows; returns all that was shown.
+fn converse(terminal: &mut Terminal, steps: &[(&str, Option<&str>)]) -> String {
+    let mut shown = String::new();
+    for (text, typed) in steps {
+        shown += &expect(terminal, "the client", text);
+        if let Some(typed) = typed {
+            terminal.send(format!("{typed}\r")).unwrap();
+        }
+    }
+    shown
+}
+
+fn exit_status(mut terminal: Terminal) -> String {
+    terminal.expect(Eof).expect("the client exits");
+    format!("{:?}", terminal.get_process().wait().expect("the client's exit status"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,30 +1,15 @@
 //! The interactive `chat`, driven in pseudo terminals the way a person
 //! would use it.
 
-use std::process::Command;
+use expectrl::{Eof, Expect};
 
-use expectrl::{Eof, Expect, Session, session::OsSession};
-
-use crate::support::{Cli, TestServer, WAIT};
-
-type Terminal = OsSession;
+use crate::{
+    pty::{self, Terminal, expect},
+    support::{Cli, TestServer, WAIT},
+};
 
 fn chat(cli: &Cli, token: &str) -> Terminal {
-    let mut command: Command = cli.command();
-    command.args(["chat", "--token", token]).env("TERM", "xterm");
-    let mut terminal = Session::spawn(command).expect("chat starts in a pty");
-    terminal.set_expect_timeout(Some(WAIT));
-    terminal.get_process_mut().set_window_size(120, 40).expect("window size");
-    terminal
-}
-
-/// Waits for `text`; returns everything shown up to and including it.
-#[track_caller]
-fn expect(terminal: &mut Terminal, who: &str, text: &str) -> String {
-    match terminal.expect(text) {
-        Ok(found) => String::from_utf8_lossy(found.as_bytes()).into_owned(),
-        Err(error) => panic!("{who} never showed {text:?}: {error}"),
-    }
+    pty::spawn(cli, &["chat", "--token", token])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

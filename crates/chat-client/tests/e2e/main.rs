@@ -7,6 +7,7 @@
 
 mod account;
 mod chat_pty;
+mod pty;
 mod reconnect;
 mod scripted;
 mod support;

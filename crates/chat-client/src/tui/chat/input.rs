@@ -168,7 +168,7 @@ fn run(
                 Err(error) => FromInput::Failed(error.to_string()),
             },
             Request::ReadPassword { prompt } => {
-                FromInput::Password(super::password::read(&prompt).unwrap_or_else(|error| {
+                FromInput::Password(crate::tui::password::read(&prompt).unwrap_or_else(|error| {
                     tracing::debug!(%error, "the password prompt failed");
                     None
                 }))

@@ -3,7 +3,6 @@
 
 mod commands;
 mod input;
-mod password;
 mod slash;
 mod typing;
 

@@ -1,0 +1,26 @@
+//! The client in a pseudo terminal, driven the way a person would.
+
+use expectrl::{Expect, Session, session::OsSession};
+
+use crate::support::{Cli, WAIT};
+
+pub(crate) type Terminal = OsSession;
+
+/// Starts the client with `args` in a pty.
+pub(crate) fn spawn(cli: &Cli, args: &[&str]) -> Terminal {
+    let mut command = cli.command();
+    command.args(args).env("TERM", "xterm");
+    let mut terminal = Session::spawn(command).expect("the client starts in a pty");
+    terminal.set_expect_timeout(Some(WAIT));
+    terminal.get_process_mut().set_window_size(120, 40).expect("window size");
+    terminal
+}
+
+/// Waits for `text`; returns everything shown up to and including it.
+#[track_caller]
+pub(crate) fn expect(terminal: &mut Terminal, who: &str, text: &str) -> String {
+    match terminal.expect(text) {
+        Ok(found) => String::from_utf8_lossy(found.as_bytes()).into_owned(),
+        Err(error) => panic!("{who} never showed {text:?}: {error}"),
+    }
+}
