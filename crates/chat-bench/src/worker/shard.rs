@@ -4,6 +4,7 @@
 
 use crate::{
     plan::{Deliveries, MAX_CLOSE_REASONS, WorkerPlan},
+    probe,
     stats::Latency,
     tag::Stamp,
 };
@@ -22,6 +23,8 @@ pub(super) struct Shard {
     close_reasons: Vec<String>,
     pub(super) first_rx_ns: u64,
     pub(super) last_rx_ns: u64,
+    /// This process's CPU time (clock ticks) when the step began.
+    pub(super) cpu_at_step_start: u64,
     rooms: usize,
     senders_per_room: usize,
 }
@@ -56,6 +59,7 @@ impl Shard {
             close_reasons: Vec::new(),
             first_rx_ns: 0,
             last_rx_ns: 0,
+            cpu_at_step_start: 0,
             rooms: plan.rooms,
             senders_per_room: plan.senders_per_room,
         })
@@ -73,6 +77,7 @@ impl Shard {
         self.foreign = 0;
         self.first_rx_ns = 0;
         self.last_rx_ns = 0;
+        self.cpu_at_step_start = probe::cpu_ticks("self").unwrap_or(0);
     }
 
     /// Counts one delivery of `stamp` to local connection `conn`.

@@ -3,7 +3,7 @@
 //! they got is checked against the acks of all workers.
 
 use std::{
-    cell::{Cell, RefCell},
+    cell::RefCell,
     collections::HashMap,
     rc::Rc,
     time::{Duration, Instant},
@@ -21,10 +21,6 @@ use crate::{
     stats::Latency,
 };
 
-thread_local! {
-    static CPU_AT_STEP_START: Cell<u64> = const { Cell::new(0) };
-}
-
 /// Sends for one step on every local sender at once; returns when each has
 /// had its answers (or [`ACK_GRACE`](super::send::ACK_GRACE) passed).
 pub(super) async fn run_step(
@@ -34,8 +30,6 @@ pub(super) async fn run_step(
     step: &StepPlan,
 ) -> anyhow::Result<(Acked, Vec<Sender>)> {
     shard.borrow_mut().begin_step(step.step);
-    let cpu_before = probe::cpu_ticks("self").unwrap_or(0);
-    CPU_AT_STEP_START.with(|c| c.set(cpu_before));
     let mut tasks = JoinSet::new();
     for mut sender in senders {
         // Each step reports its own outcome: nothing carries over.
@@ -114,13 +108,12 @@ pub(super) async fn settle(
     }
 
     let cpu_now = probe::cpu_ticks("self").unwrap_or(0);
-    let cpu_start = CPU_AT_STEP_START.with(Cell::get);
     let s = shard.borrow();
     StepResult {
         deliveries: s.tally(&per_room),
         first_rx_ns: s.first_rx_ns,
         last_rx_ns: s.last_rx_ns,
         latency: s.latency.to_buckets(),
-        cpu_ticks: cpu_now.saturating_sub(cpu_start),
+        cpu_ticks: cpu_now.saturating_sub(s.cpu_at_step_start),
     }
 }
