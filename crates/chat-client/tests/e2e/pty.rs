@@ -21,6 +21,20 @@ pub(crate) fn spawn(cli: &Cli, args: &[&str]) -> Terminal {
 pub(crate) fn expect(terminal: &mut Terminal, who: &str, text: &str) -> String {
     match terminal.expect(text) {
         Ok(found) => String::from_utf8_lossy(found.as_bytes()).into_owned(),
-        Err(error) => panic!("{who} never showed {text:?}: {error}"),
+        Err(error) => {
+            let unread = unread(terminal);
+            panic!("{who} never showed {text:?}: {error}; shown since the last match: {unread:?}")
+        }
     }
+}
+
+/// What the terminal printed that no `expect` has consumed, so a failure
+/// says what was on the screen instead.
+fn unread(terminal: &mut Terminal) -> String {
+    let mut shown = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while let Ok(read @ 1..) = terminal.try_read(&mut chunk) {
+        shown.extend_from_slice(&chunk[..read]);
+    }
+    String::from_utf8_lossy(&shown).into_owned()
 }
