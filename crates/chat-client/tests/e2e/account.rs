@@ -1,9 +1,9 @@
 //! `register`, `login`, `logout`.
 
-use expectrl::{Eof, Expect};
+use expectrl::Expect;
 
 use crate::{
-    pty::{self, Terminal, expect},
+    pty::{self, Terminal, expect, expect_exit},
     support::{Cli, TestServer, WAIT, assert_exit, assert_success, stderr, stdout},
 };
 
@@ -64,7 +64,7 @@ fn converse(terminal: &mut Terminal, steps: &[(&str, Option<&str>)]) -> String {
 }
 
 fn exit_status(mut terminal: Terminal) -> String {
-    terminal.expect(Eof).expect("the client exits");
+    expect_exit(&mut terminal, "the client");
     format!("{:?}", terminal.get_process().wait().expect("the client's exit status"))
 }
 

@@ -1,10 +1,10 @@
 //! The interactive `chat`, driven in pseudo terminals the way a person
 //! would use it.
 
-use expectrl::{Eof, Expect};
+use expectrl::Expect;
 
 use crate::{
-    pty::{self, Terminal, expect},
+    pty::{self, Terminal, expect, expect_exit},
     support::{Cli, TestServer, WAIT},
 };
 
@@ -65,10 +65,10 @@ async fn a_message_arriving_mid_line_does_not_garble_the_line_being_typed() {
         expect(&mut alice, "alice", "#general> ");
 
         alice.send("/quit\r").unwrap();
-        alice.expect(Eof).expect("alice's chat ends on /quit");
+        expect_exit(&mut alice, "alice after /quit");
         // Ctrl-D leaves too.
         bob.send("\u{4}").unwrap();
-        bob.expect(Eof).expect("bob's chat ends on Ctrl-D");
+        expect_exit(&mut bob, "bob after Ctrl-D");
         let alice_status = alice.get_process().wait().expect("alice exits");
         let bob_status = bob.get_process().wait().expect("bob exits");
         (format!("{alice_status:?}"), format!("{bob_status:?}"))
@@ -125,7 +125,7 @@ async fn an_expired_session_logs_in_again_without_leaving_the_room() {
             expect(&mut alice, "alice", &format!("<alice> back for the {round} time"));
         }
         alice.send("/quit\r").unwrap();
-        alice.expect(Eof).expect("the chat ends on /quit");
+        expect_exit(&mut alice, "alice after /quit");
     });
     tokio::time::timeout(WAIT * 4, scenario).await.expect("the scenario finishes").expect("no panic");
     let history = Cli::new(&server);

@@ -1,6 +1,6 @@
 //! The client in a pseudo terminal, driven the way a person would.
 
-use expectrl::{Expect, Session, session::OsSession};
+use expectrl::{Eof, Expect, Session, session::OsSession};
 
 use crate::support::{Cli, WAIT};
 
@@ -25,6 +25,15 @@ pub(crate) fn expect(terminal: &mut Terminal, who: &str, text: &str) -> String {
             let unread = unread(terminal);
             panic!("{who} never showed {text:?}: {error}; shown since the last match: {unread:?}")
         }
+    }
+}
+
+/// Waits for the client to exit (its end of the pty closes).
+#[track_caller]
+pub(crate) fn expect_exit(terminal: &mut Terminal, who: &str) {
+    if let Err(error) = terminal.expect(Eof) {
+        let unread = unread(terminal);
+        panic!("{who} did not exit: {error}; shown since the last match: {unread:?}")
     }
 }
 

@@ -7,16 +7,18 @@
 //!   typing indicator;
 //! - output goes through rustyline's external printer, which prints above
 //!   the input line and redraws the half-typed line below it, so incoming
-//!   messages never garble what is being typed.
+//!   messages never garble what is being typed (see [`super::output`]).
 
 use std::{sync::mpsc as std_mpsc, thread};
 
 use anyhow::{Context, Result, anyhow};
 use rustyline::{
-    Cmd, ConditionalEventHandler, Config, DefaultEditor, Event, EventContext, EventHandler, ExternalPrinter, KeyCode,
-    KeyEvent, Modifiers, RepeatCount, error::ReadlineError,
+    Cmd, ConditionalEventHandler, Config, DefaultEditor, Event, EventContext, EventHandler, KeyCode, KeyEvent,
+    Modifiers, RepeatCount, error::ReadlineError,
 };
 use tokio::sync::mpsc;
+
+use super::output::{Output, Printer};
 
 /// What the input thread reports.
 #[derive(Debug, PartialEq, Eq)]
@@ -64,37 +66,6 @@ impl Input {
     }
 }
 
-/// Where output goes: above the input line while one is being edited.
-pub(crate) struct Output {
-    printer: Option<Box<dyn ExternalPrinter + Send>>,
-}
-
-impl std::fmt::Debug for Output {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Output").field("external_printer", &self.printer.is_some()).finish()
-    }
-}
-
-impl Output {
-    /// Prints one (possibly multi-line) entry.
-    pub(crate) fn line(&mut self, text: impl Into<String>) {
-        let mut text = text.into();
-        if let Some(printer) = &mut self.printer {
-            text.push('\n');
-            match printer.print(text) {
-                Ok(()) => return,
-                Err(error) => {
-                    // Fall back to plain printing from now on.
-                    tracing::debug!(%error, "external printer failed");
-                    self.printer = None;
-                    return;
-                }
-            }
-        }
-        println!("{text}");
-    }
-}
-
 /// Reports key presses that type a message (not a command) to the loop.
 struct TypingHook {
     replies: mpsc::Sender<FromInput>,
@@ -134,10 +105,10 @@ pub(crate) fn start() -> Result<(Input, Output)> {
         .spawn(move || run(requests_rx, replies_tx, printer_tx))
         .context("cannot start the input thread")?;
     let printer = printer_rx.recv().context("the input thread failed to start")??;
-    Ok((Input { requests, replies }, Output { printer }))
+    Ok((Input { requests, replies }, Output::start(printer)?))
 }
 
-type PrinterSetup = Result<Option<Box<dyn ExternalPrinter + Send>>>;
+type PrinterSetup = Result<Option<Printer>>;
 
 fn run(
     requests: std_mpsc::Receiver<Request>,
@@ -156,7 +127,7 @@ fn run(
     editor.bind_sequence(Event::Any, EventHandler::Conditional(Box::new(TypingHook { replies: replies.clone() })));
     // Without a terminal (input piped in) there is no line to protect and
     // output is printed as is.
-    let external = editor.create_external_printer().ok().map(|p| Box::new(p) as Box<dyn ExternalPrinter + Send>);
+    let external = editor.create_external_printer().ok().map(|p| Box::new(p) as Printer);
     if printer.send(Ok(external)).is_err() {
         return;
     }

@@ -3,6 +3,7 @@
 
 mod commands;
 mod input;
+mod output;
 mod slash;
 mod typing;
 
@@ -15,7 +16,8 @@ use chat_client::{
 };
 
 use self::{
-    input::{FromInput, Input, Output},
+    input::{FromInput, Input},
+    output::Output,
     slash::Line,
     typing::{OthersTyping, OwnTyping},
 };
