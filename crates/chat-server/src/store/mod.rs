@@ -100,11 +100,11 @@ impl Store {
         &self.path
     }
 
-    /// Finishes every queued write, then stops the writer and checkpointer
-    /// threads.
+    /// Stops the checkpointer, finishes every queued write, and stops the
+    /// writer, which leaves the WAL copied back into the database file.
     pub async fn close(&self) {
-        self.writer.close().await;
         self.checkpointer.close().await;
+        self.writer.close().await;
     }
 }
 
@@ -134,5 +134,30 @@ pub(crate) mod test_support {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         (dir, store)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{test_support::temp_store, *};
+
+    #[tokio::test]
+    async fn after_close_the_database_file_alone_holds_everything() {
+        let (dir, store) = temp_store();
+        let name = chat_api::RoomName::parse("after-close").unwrap();
+        store.create_room(name.clone()).await.unwrap();
+        // A read leaves a pooled connection open, as in a running server:
+        // SQLite would otherwise clean up when the last connection closes.
+        store.rooms().await.unwrap();
+        store.close().await;
+        let wal = dir.path().join(format!("{DATABASE_FILE}-wal"));
+        assert_eq!(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0), 0, "the WAL still holds pages");
+        // Only the database file, as a copy of it would be.
+        let copy = dir.path().join("copy.db");
+        std::fs::copy(dir.path().join(DATABASE_FILE), &copy).unwrap();
+        let conn = Connection::open(&copy).unwrap();
+        let rooms: i64 =
+            conn.query_row("SELECT count(*) FROM rooms WHERE name = ?1", [name.as_str()], |row| row.get(0)).unwrap();
+        assert_eq!(rooms, 1);
     }
 }

@@ -191,6 +191,12 @@ fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, commits: Commi
     if completer.join().is_err() {
         tracing::error!("storage completer thread panicked");
     }
+    // Everything is written: copy the WAL back and empty it, so that the
+    // database file alone holds all of it (a copy of chat.db taken while
+    // the server is stopped is whole).
+    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+        tracing::warn!(error = %e, "the final checkpoint failed; the WAL is replayed at the next start");
+    }
 }
 
 fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String> {
