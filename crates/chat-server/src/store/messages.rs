@@ -3,7 +3,11 @@
 use chat_api::{Message, MessageId, MessageText, RoomId, Timestamp, UserId, UserName};
 use rusqlite::{Connection, params};
 
-use super::{Store, StoreError, now_millis, writer::Statements};
+use super::{
+    Store, StoreError, now_millis,
+    room_index::{ROOM_MESSAGES_BEFORE, ROOM_MESSAGES_BETWEEN},
+    writer::Statements,
+};
 
 /// A message to store.
 #[derive(Debug, Clone)]
@@ -21,28 +25,24 @@ pub struct NewMessage {
 /// A message as stored: the wire shape.
 pub type StoredMessage = Message;
 
-fn insert_message(conn: &Connection, msg: &NewMessage) -> Result<Message, StoreError> {
-    let now = now_millis();
-    // One row by VALUES: SQLite then checks the room's foreign key before
-    // writing and needs no statement journal (an INSERT ... SELECT would
-    // copy every page it touches into one).
-    let inserted = conn
-        .prepare_cached(
-            "INSERT INTO messages (room_id, user_id, username, text, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?
-        .execute(params![msg.room_id.as_str(), msg.user_id.0, msg.username.as_str(), msg.text.as_str(), now]);
-    match inserted {
-        Ok(_) => {}
-        Err(rusqlite::Error::SqliteFailure(e, _)) if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
-            return Err(StoreError::NoSuchRoom);
-        }
-        Err(e) => return Err(e.into()),
+fn insert_message(conn: &Connection, msg: NewMessage) -> Result<Message, StoreError> {
+    // Checked here rather than by a foreign key, whose cascade on deleting a
+    // room would scan every message (schema version 2). Room deletions run
+    // on this same writer, so the room cannot vanish between the two.
+    let room_exists = conn.prepare_cached("SELECT 1 FROM rooms WHERE id = ?1")?.exists([msg.room_id.as_str()])?;
+    if !room_exists {
+        return Err(StoreError::NoSuchRoom);
     }
+    let now = now_millis();
+    conn.prepare_cached(
+        "INSERT INTO messages (room_id, user_id, username, text, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![msg.room_id.as_str(), msg.user_id.0, msg.username.as_str(), msg.text.as_str(), now])?;
     Ok(Message {
         message_id: MessageId(conn.last_insert_rowid()),
-        room_id: msg.room_id.clone(),
-        username: msg.username.clone(),
-        text: msg.text.clone(),
+        room_id: msg.room_id,
+        username: msg.username,
+        text: msg.text,
         timestamp: Timestamp::from_unix_millis(now),
     })
 }
@@ -82,7 +82,7 @@ impl Store {
         D: FnOnce(Result<Message, StoreError>) + Send + 'static,
     {
         // insert_message writes with a single statement.
-        self.writer.submit(Statements::One, move |conn| insert_message(conn, &message), done).await
+        self.writer.submit(Statements::One, move |conn| insert_message(conn, message), done).await
     }
 
     /// Up to `limit` messages of a room older than `before` (or the newest),
@@ -96,12 +96,8 @@ impl Store {
         self.reader
             .read(move |conn| {
                 let before = before.map_or(i64::MAX, |id| id.0);
-                let mut messages = read_messages(
-                    conn,
-                    "SELECT id, room_id, username, text, created_at FROM messages
-                     WHERE room_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
-                    params![room.as_str(), before, i64::from(limit) + 1],
-                )?;
+                let mut messages =
+                    read_messages(conn, ROOM_MESSAGES_BEFORE, params![room.as_str(), before, i64::from(limit) + 1])?;
                 let has_more = messages.len() > limit as usize;
                 messages.truncate(limit as usize);
                 messages.reverse();
@@ -124,8 +120,7 @@ impl Store {
                 let after = after.map_or(0, |id| id.0);
                 let mut messages = read_messages(
                     conn,
-                    "SELECT id, room_id, username, text, created_at FROM messages
-                     WHERE room_id = ?1 AND id > ?2 AND id <= ?3 ORDER BY id DESC LIMIT ?4",
+                    ROOM_MESSAGES_BETWEEN,
                     params![room.as_str(), after, upto.0, i64::from(limit)],
                 )?;
                 messages.reverse();
@@ -190,6 +185,50 @@ mod tests {
         assert!(!more);
         let between = store.messages_between(RoomId::general(), Some(ids[1]), ids[3], 10).await.unwrap();
         assert_eq!(between.iter().map(|m| m.message_id).collect::<Vec<_>>(), ids[2..4].to_vec());
+    }
+
+    fn ids(messages: &[Message]) -> Vec<MessageId> {
+        messages.iter().map(|m| m.message_id).collect()
+    }
+
+    #[tokio::test]
+    async fn history_spans_filed_and_unfiled_messages() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.create_room(RoomName::parse("general").unwrap()).await.unwrap();
+        store.create_room(RoomName::parse("other").unwrap()).await.unwrap();
+        let mut general = Vec::new();
+        for i in 0..3 {
+            general.push(append(&store, "general", &format!("filed {i}")).await.unwrap().message_id);
+            append(&store, "other", "elsewhere").await.unwrap();
+        }
+        // A clean stop files everything; what follows the restart is not
+        // filed until the writer's next round.
+        store.close().await;
+        let conn = Connection::open(dir.path().join(crate::store::DATABASE_FILE)).unwrap();
+        let filed: i64 = conn.query_row("SELECT count(*) FROM room_messages", [], |r| r.get(0)).unwrap();
+        assert_eq!(filed, 6);
+        let store = Store::open(dir.path()).unwrap();
+        for i in 0..3 {
+            general.push(append(&store, "general", &format!("tail {i}")).await.unwrap().message_id);
+            append(&store, "other", "elsewhere").await.unwrap();
+        }
+
+        let (page, more) = store.history(RoomId::general(), None, 4).await.unwrap();
+        assert_eq!(ids(&page), general[2..].to_vec());
+        assert!(more);
+        let (page, more) = store.history(RoomId::general(), Some(general[4]), 10).await.unwrap();
+        assert_eq!(ids(&page), general[..4].to_vec());
+        assert!(!more);
+        let between = store.messages_between(RoomId::general(), Some(general[0]), general[4], 10).await.unwrap();
+        assert_eq!(ids(&between), general[1..5].to_vec());
+
+        assert!(store.delete_room(RoomId::general()).await.unwrap());
+        store.create_room(RoomName::parse("general").unwrap()).await.unwrap();
+        let (page, _) = store.history(RoomId::general(), None, 10).await.unwrap();
+        assert!(page.is_empty(), "messages of a deleted room came back: {page:?}");
+        let (others, _) = store.history(RoomId::parse("other").unwrap(), None, 10).await.unwrap();
+        assert_eq!(others.len(), 6);
     }
 
     #[tokio::test]

@@ -8,14 +8,16 @@
 //! newtypes, never SQL.
 //!
 //! Files: [`schema`] (migrations), [`writer`] (group commit),
-//! [`checkpointer`] (WAL checkpoints off the commit path), [`reader`]
-//! (read pool), and one file per table family: [`users`], [`rooms`],
+//! [`checkpointer`] (WAL checkpoints off the commit path), [`room_index`]
+//! (messages filed by room behind the writer), [`reader`] (read pool), and
+//! one file per table family: [`users`], [`rooms`],
 //! [`messages`], [`moderation`].
 
 mod checkpointer;
 mod messages;
 mod moderation;
 mod reader;
+mod room_index;
 mod rooms;
 mod schema;
 mod users;

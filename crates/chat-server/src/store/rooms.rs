@@ -3,7 +3,7 @@
 use chat_api::{RoomId, RoomName};
 use rusqlite::params;
 
-use super::{Store, StoreError, now_millis};
+use super::{Store, StoreError, now_millis, room_index::DELETE_ROOM_MESSAGES};
 
 /// A stored room.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +54,9 @@ impl Store {
     pub async fn delete_room(&self, id: RoomId) -> Result<bool, StoreError> {
         self.writer
             .write(move |conn| {
+                for sql in DELETE_ROOM_MESSAGES {
+                    conn.prepare_cached(sql)?.execute([id.as_str()])?;
+                }
                 let deleted = conn.prepare_cached("DELETE FROM rooms WHERE id = ?1")?.execute([id.as_str()])?;
                 Ok(deleted > 0)
             })

@@ -60,6 +60,41 @@ const MIGRATIONS: &[&str] = &[
         detail          TEXT
     );
     ",
+    // 2: messages lose their per-room SQLite index (every commit rewrote
+    // one of its pages per room it touched) and their foreign key (whose
+    // cascade would scan the whole table without that index). The writer
+    // files messages by room behind them instead; see `room_index.rs`. The
+    // table is rebuilt to drop the key, carrying its AUTOINCREMENT sequence
+    // over so that ids stay never reused.
+    "
+    CREATE TABLE messages_v2 (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        room_id     TEXT NOT NULL,
+        user_id     INTEGER NOT NULL,
+        username    TEXT NOT NULL,
+        text        TEXT NOT NULL,
+        created_at  INTEGER NOT NULL
+    );
+    INSERT INTO messages_v2 (id, room_id, user_id, username, text, created_at)
+        SELECT id, room_id, user_id, username, text, created_at FROM messages;
+    DELETE FROM sqlite_sequence WHERE name = 'messages_v2';
+    INSERT INTO sqlite_sequence (name, seq) SELECT 'messages_v2', seq FROM sqlite_sequence WHERE name = 'messages';
+    DROP TABLE messages;
+    ALTER TABLE messages_v2 RENAME TO messages;
+
+    -- Every message with id <= room_messages_upto.message_id, by room.
+    CREATE TABLE room_messages (
+        room_id     TEXT NOT NULL,
+        message_id  INTEGER NOT NULL,
+        PRIMARY KEY (room_id, message_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE room_messages_upto (
+        only        INTEGER PRIMARY KEY CHECK (only = 1),
+        message_id  INTEGER NOT NULL
+    );
+    INSERT INTO room_messages (room_id, message_id) SELECT room_id, id FROM messages ORDER BY room_id, id;
+    INSERT INTO room_messages_upto (only, message_id) VALUES (1, COALESCE((SELECT max(id) FROM messages), 0));
+    ",
 ];
 
 /// Brings the schema up to date.
@@ -93,6 +128,38 @@ mod tests {
         migrate(&conn).unwrap();
         let version: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(version, MIGRATIONS.len());
+    }
+
+    #[test]
+    fn version_2_keeps_messages_ids_and_the_sequence() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO rooms VALUES ('a', 'a', 0), ('b', 'b', 0);
+             INSERT INTO messages (room_id, user_id, username, text, created_at)
+                 VALUES ('a', 1, 'x', 'one', 0), ('b', 1, 'x', 'two', 0), ('a', 1, 'x', 'three', 0);
+             DELETE FROM messages WHERE id = 3;",
+        )
+        .unwrap();
+        migrate(&conn).unwrap();
+        let indexed: Vec<(String, i64)> = conn
+            .prepare("SELECT room_id, message_id FROM room_messages")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(indexed, vec![("a".to_owned(), 1), ("b".to_owned(), 2)]);
+        let upto: i64 = conn.query_row("SELECT message_id FROM room_messages_upto", [], |r| r.get(0)).unwrap();
+        assert_eq!(upto, 2);
+        // The deleted id 3 is not handed out again.
+        conn.execute(
+            "INSERT INTO messages (room_id, user_id, username, text, created_at) VALUES ('a', 1, 'x', 'four', 0)",
+            [],
+        )
+        .unwrap();
+        assert_eq!(conn.last_insert_rowid(), 4);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use parking_lot::Mutex;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{StoreError, checkpointer::CommitSignal};
+use super::{StoreError, checkpointer::CommitSignal, room_index::RoomIndex};
 
 /// Most jobs in one transaction; bounds the latency of the first job.
 const MAX_BATCH: usize = 512;
@@ -167,6 +167,7 @@ fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, commits: Commi
 
     let commit_seconds = metrics::histogram!(crate::metrics::COMMIT_LATENCY);
     let batch_size = metrics::histogram!(crate::metrics::COMMIT_BATCH);
+    let mut room_index = RoomIndex::new();
     while let Some(job) = queue.blocking_recv() {
         let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
         batch.push(job);
@@ -178,7 +179,7 @@ fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, commits: Commi
         }
         batch_size.record(batch.len() as f64);
         let started = std::time::Instant::now();
-        let result = commit_batch(&conn, &mut batch);
+        let result = commit_batch(&conn, &mut batch, &mut room_index);
         commit_seconds.record(started.elapsed().as_secs_f64());
         if result.is_ok() {
             commits.committed();
@@ -191,16 +192,25 @@ fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, commits: Commi
     if completer.join().is_err() {
         tracing::error!("storage completer thread panicked");
     }
-    // Everything is written: copy the WAL back and empty it, so that the
+    // Everything is written: file the last messages by room, so the next
+    // start begins with an empty tail, then copy the WAL back and empty it, so that the
     // database file alone holds all of it (a copy of chat.db taken while
     // the server is stopped is whole).
+    let filed = conn
+        .execute_batch("BEGIN IMMEDIATE")
+        .and_then(|()| room_index.catch_up_within(&conn))
+        .and_then(|()| conn.execute_batch("COMMIT"));
+    if let Err(e) = filed {
+        tracing::warn!(error = %e, "filing the last messages by room failed; a commit after the next start files them");
+        let _ = conn.execute_batch("ROLLBACK");
+    }
     if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
         tracing::warn!(error = %e, "the final checkpoint failed; the WAL is replayed at the next start");
     }
 }
 
-fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String> {
-    let result = apply_all(conn, batch);
+fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>], room_index: &mut RoomIndex) -> Result<(), String> {
+    let result = apply_all(conn, batch, room_index);
     if let Err(e) = &result {
         tracing::error!(error = %e, jobs = batch.len(), "storage commit failed");
         // Leaves the connection usable for the next batch; an error here
@@ -210,7 +220,7 @@ fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), Str
     result.map_err(|e| e.to_string())
 }
 
-fn apply_all(conn: &Connection, batch: &mut [Box<dyn Job>]) -> rusqlite::Result<()> {
+fn apply_all(conn: &Connection, batch: &mut [Box<dyn Job>], room_index: &mut RoomIndex) -> rusqlite::Result<()> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
     for job in batch.iter_mut() {
         if !job.needs_savepoint() {
@@ -232,6 +242,9 @@ fn apply_all(conn: &Connection, batch: &mut [Box<dyn Job>]) -> rusqlite::Result<
             conn.prepare_cached("ROLLBACK TO job")?.execute([])?;
             conn.prepare_cached("RELEASE job")?.execute([])?;
         }
+    }
+    if room_index.due() {
+        room_index.catch_up_within(conn)?;
     }
     conn.prepare_cached("COMMIT")?.execute([])?;
     Ok(())
