@@ -26,6 +26,10 @@ use crate::{
 pub(super) async fn run(stream: &mut SplitStream<WebSocket>, state: &AppState, conn: &Arc<Connection>) {
     let mut extensions = Extensions::new();
     extensions.insert(Arc::clone(conn));
+    // Calls borrow these rather than each taking a copy: both outlive
+    // `in_flight`.
+    let extensions = &extensions;
+    let dispatcher = &*state.dispatcher;
     let max_in_flight = state.config.connection.max_in_flight;
     let mut in_flight = FuturesUnordered::new();
     // One close-signal future for the whole loop, not one per frame.
@@ -44,9 +48,7 @@ pub(super) async fn run(stream: &mut SplitStream<WebSocket>, state: &AppState, c
             inbound = stream.next(), if in_flight.len() < max_in_flight => match Inbound::read(conn, inbound) {
                 Inbound::Text(text) => {
                     let expired = conn.identity().token_expires_at <= Timestamp::now().unix_seconds();
-                    let dispatcher = Arc::clone(&state.dispatcher);
-                    let extensions = extensions.clone();
-                    in_flight.push(async move { dispatcher.handle(text.as_str(), &extensions, expired).await });
+                    in_flight.push(async move { dispatcher.handle(text.as_str(), extensions, expired).await });
                 }
                 Inbound::Binary => {
                     let reply = dispatch::error_response(
