@@ -7,6 +7,9 @@
 //! a commit that fails fails the whole batch, and nothing of it is reported
 //! stored.
 //!
+//! At most every 100 ms a commit also files the messages stored since the
+//! last round by room ([`RoomIndex`]), inside the same transaction.
+//!
 //! Committed batches go to a second thread, the completer, which tells each
 //! job how it went, in queue order. The writer meanwhile starts the next
 //! commit, so the fsync of one batch overlaps the fan-out of the previous.
@@ -193,9 +196,9 @@ fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, commits: Commi
         tracing::error!("storage completer thread panicked");
     }
     // Everything is written: file the last messages by room, so the next
-    // start begins with an empty tail, then copy the WAL back and empty it, so that the
-    // database file alone holds all of it (a copy of chat.db taken while
-    // the server is stopped is whole).
+    // start begins with nothing unfiled, then copy the WAL back and empty
+    // it, so that the database file alone holds all of it (a copy of
+    // chat.db taken while the server is stopped is whole).
     let filed = conn
         .execute_batch("BEGIN IMMEDIATE")
         .and_then(|()| room_index.catch_up_within(&conn))
