@@ -7,20 +7,24 @@
 //! a commit that fails fails the whole batch, and nothing of it is reported
 //! stored.
 //!
-//! At most every 100 ms a commit also files the messages stored since the
-//! last round by room ([`RoomIndex`]), inside the same transaction.
+//! Each commit also files by room the messages that have waited long
+//! enough ([`RoomIndex`]), inside the same transaction.
 //!
 //! Committed batches go to a second thread, the completer, which tells each
 //! job how it went, in queue order. The writer meanwhile starts the next
 //! commit, so the fsync of one batch overlaps the fan-out of the previous.
 
-use std::thread::JoinHandle;
+use std::{thread::JoinHandle, time::Instant};
 
 use parking_lot::Mutex;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{StoreError, checkpointer::CommitSignal, room_index::RoomIndex};
+use super::{
+    StoreError,
+    checkpointer::CommitSignal,
+    room_index::{Filing, RoomIndex},
+};
 
 /// Most jobs in one transaction; bounds the latency of the first job.
 const MAX_BATCH: usize = 512;
@@ -201,7 +205,8 @@ fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, commits: Commi
     // chat.db taken while the server is stopped is whole).
     let filed = conn
         .execute_batch("BEGIN IMMEDIATE")
-        .and_then(|()| room_index.catch_up_within(&conn))
+        .and_then(|()| room_index.read_within(&conn, Instant::now()))
+        .and_then(|()| room_index.file_within(&conn, Filing::All, 0, Instant::now()))
         .and_then(|()| conn.execute_batch("COMMIT"));
     if let Err(e) = filed {
         tracing::warn!(error = %e, "filing the last messages by room failed; a commit after the next start files them");
@@ -216,6 +221,8 @@ fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>], room_index: &mut 
     let result = apply_all(conn, batch, room_index);
     if let Err(e) = &result {
         tracing::error!(error = %e, jobs = batch.len(), "storage commit failed");
+        // Its filing rolled back too.
+        room_index.forget();
         // Leaves the connection usable for the next batch; an error here
         // only means no transaction was open.
         let _ = conn.execute_batch("ROLLBACK");
@@ -224,7 +231,8 @@ fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>], room_index: &mut 
 }
 
 fn apply_all(conn: &Connection, batch: &mut [Box<dyn Job>], room_index: &mut RoomIndex) -> rusqlite::Result<()> {
-    conn.execute_batch("BEGIN IMMEDIATE")?;
+    conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+    room_index.read_within(conn, Instant::now())?;
     for job in batch.iter_mut() {
         if !job.needs_savepoint() {
             // One statement: SQLite undoes a failed statement by itself.
@@ -246,9 +254,7 @@ fn apply_all(conn: &Connection, batch: &mut [Box<dyn Job>], room_index: &mut Roo
             conn.prepare_cached("RELEASE job")?.execute([])?;
         }
     }
-    if room_index.due() {
-        room_index.catch_up_within(conn)?;
-    }
+    room_index.file_within(conn, Filing::Due, batch.len(), Instant::now())?;
     conn.prepare_cached("COMMIT")?.execute([])?;
     Ok(())
 }
