@@ -20,7 +20,8 @@
 //!
 //! `room_messages_upto` records how far the filing is complete: every
 //! message with an id up to it is filed. It moves in the same transaction
-//! as the rows, so a crash leaves the two consistent. Readers take what
+//! as the rows, so a crash leaves the two consistent, and at most every
+//! [`MARK_INTERVAL`], since each move rewrites a page. Readers take what
 //! lies above the mark straight from `messages` by id (about one delay's
 //! worth) and merge it with the filed rows, so history is complete at
 //! every moment. Rows filed above the mark are ignored until it passes
@@ -42,6 +43,11 @@ use rusqlite::{Connection, OptionalExtension, params};
 /// the filing cheaper per message and the unfiled tail that history reads
 /// scan longer.
 pub(super) const FILING_DELAY: Duration = Duration::from_millis(100);
+
+/// Least time between two moves of the mark. Moving it rewrites a page,
+/// and nearly every commit files something; a mark that lags only makes
+/// readers take a little more from the unfiled tail.
+pub(super) const MARK_INTERVAL: Duration = Duration::from_millis(50);
 
 /// Rows one commit files at least, when that many are due. A commit files
 /// up to twice the messages it stores if that is more, so the filing keeps
@@ -94,6 +100,8 @@ pub(super) struct RoomIndex {
     /// Rooms in `waiting`, in the order their first unfiled message was
     /// read, with when that was.
     due_order: VecDeque<(Instant, Rc<str>)>,
+    /// When this round last moved the mark.
+    mark_moved_at: Option<Instant>,
 }
 
 /// Whether a filing round respects [`FILING_DELAY`] and the per-commit cap.
@@ -150,7 +158,7 @@ impl RoomIndex {
     }
 
     /// Files the rooms that are due inside the caller's open transaction,
-    /// a commit storing `stored` messages, and moves the mark. An error
+    /// a commit storing `stored` messages, and moves the mark if it may. An error
     /// means SQLite rolled that transaction back (a full disk, an I/O
     /// error). Any other failure is logged and leaves the caller's writes
     /// to commit: the next round files these messages again, and readers
@@ -225,7 +233,9 @@ impl RoomIndex {
                 ids.drain(..take);
             }
         }
-        if filed_any {
+        let mark_due = self.mark_moved_at.is_none_or(|at| now.saturating_duration_since(at) >= MARK_INTERVAL);
+        if filed_any && (mark_due || filing == Filing::All) {
+            self.mark_moved_at = Some(now);
             let filed_upto = self.oldest_waiting().map_or(read_upto, |id| id - 1);
             conn.prepare_cached("UPDATE room_messages_upto SET message_id = ?1 WHERE message_id < ?1")?
                 .execute([filed_upto])?;
@@ -336,9 +346,35 @@ mod tests {
         assert_eq!(filed_ids(&conn), ids[..MIN_FILED_PER_COMMIT].to_vec());
         assert_eq!(mark(&conn).unwrap(), ids[MIN_FILED_PER_COMMIT - 1]);
 
-        index.file(&conn, Filing::Due, 0, due).unwrap();
+        index.file(&conn, Filing::Due, 0, due + MARK_INTERVAL).unwrap();
         assert_eq!(filed(&conn).len(), ids.len() + 1);
         assert_eq!(mark(&conn).unwrap(), other);
+    }
+
+    #[test]
+    fn the_mark_moves_at_most_once_an_interval_and_always_when_filing_everything() {
+        let conn = database();
+        let mut index = RoomIndex::new();
+        let t0 = Instant::now();
+        append(&conn, "a");
+        index.read_new(&conn, t0).unwrap();
+        let second = append(&conn, "b");
+        index.read_new(&conn, t0 + ms(10)).unwrap();
+        append(&conn, "a");
+        index.read_new(&conn, t0 + ms(20)).unwrap();
+
+        // Room a (both its messages) is filed; b's message holds the mark.
+        index.file(&conn, Filing::Due, 0, t0 + FILING_DELAY).unwrap();
+        assert_eq!(mark(&conn).unwrap(), second - 1);
+        // Room b is filed, but the mark stays until the interval is over.
+        index.file(&conn, Filing::Due, 0, t0 + ms(10) + FILING_DELAY).unwrap();
+        assert_eq!(filed(&conn).len(), 3);
+        assert_eq!(mark(&conn).unwrap(), second - 1);
+
+        let fourth = append(&conn, "b");
+        index.read_new(&conn, t0 + ms(30)).unwrap();
+        index.file(&conn, Filing::All, 0, t0 + ms(30)).unwrap();
+        assert_eq!(mark(&conn).unwrap(), fourth);
     }
 
     #[test]
