@@ -281,6 +281,11 @@ mod tests {
         conn
     }
 
+    /// The database, an index that has read nothing, and the time it starts.
+    fn start() -> (Connection, RoomIndex, Instant) {
+        (database(), RoomIndex::new(), Instant::now())
+    }
+
     fn append(conn: &Connection, room: &str) -> i64 {
         conn.execute(
             "INSERT INTO messages (room_id, user_id, username, text, created_at) VALUES (?1, 1, 'x', 't', 0)",
@@ -296,9 +301,7 @@ mod tests {
 
     #[test]
     fn a_room_is_filed_once_its_oldest_message_has_waited_the_delay() {
-        let conn = database();
-        let mut index = RoomIndex::new();
-        let t0 = Instant::now();
+        let (conn, mut index, t0) = start();
         let first = append(&conn, "a");
         let second = append(&conn, "b");
         index.read_new(&conn, t0).unwrap();
@@ -313,9 +316,7 @@ mod tests {
 
     #[test]
     fn rooms_come_due_in_turn_and_the_mark_stays_below_what_waits() {
-        let conn = database();
-        let mut index = RoomIndex::new();
-        let t0 = Instant::now();
+        let (conn, mut index, t0) = start();
         let a1 = append(&conn, "a");
         index.read_new(&conn, t0).unwrap();
         let b1 = append(&conn, "b");
@@ -334,9 +335,7 @@ mod tests {
 
     #[test]
     fn a_commit_files_at_most_its_share_and_the_rest_follows() {
-        let conn = database();
-        let mut index = RoomIndex::new();
-        let t0 = Instant::now();
+        let (conn, mut index, t0) = start();
         let ids: Vec<i64> = (0..MIN_FILED_PER_COMMIT + 10).map(|_| append(&conn, "a")).collect();
         let other = append(&conn, "b");
         index.read_new(&conn, t0).unwrap();
@@ -353,9 +352,7 @@ mod tests {
 
     #[test]
     fn the_mark_moves_at_most_once_an_interval_and_always_when_filing_everything() {
-        let conn = database();
-        let mut index = RoomIndex::new();
-        let t0 = Instant::now();
+        let (conn, mut index, t0) = start();
         append(&conn, "a");
         index.read_new(&conn, t0).unwrap();
         let second = append(&conn, "b");
@@ -379,9 +376,7 @@ mod tests {
 
     #[test]
     fn a_busy_commit_may_file_twice_what_it_stores() {
-        let conn = database();
-        let mut index = RoomIndex::new();
-        let t0 = Instant::now();
+        let (conn, mut index, t0) = start();
         for _ in 0..3 * MIN_FILED_PER_COMMIT {
             append(&conn, "a");
         }
@@ -392,9 +387,7 @@ mod tests {
 
     #[test]
     fn filing_everything_ignores_the_delay_and_the_cap() {
-        let conn = database();
-        let mut index = RoomIndex::new();
-        let t0 = Instant::now();
+        let (conn, mut index, t0) = start();
         for _ in 0..MIN_FILED_PER_COMMIT + 1 {
             append(&conn, "a");
         }
@@ -407,9 +400,7 @@ mod tests {
 
     #[test]
     fn messages_of_a_room_deleted_after_they_were_read_are_not_filed() {
-        let conn = database();
-        let mut index = RoomIndex::new();
-        let t0 = Instant::now();
+        let (conn, mut index, t0) = start();
         append(&conn, "a");
         let kept = append(&conn, "b");
         index.read_new(&conn, t0).unwrap();
@@ -424,9 +415,7 @@ mod tests {
 
     #[test]
     fn after_forgetting_it_reads_again_from_the_mark_and_files_each_message_once() {
-        let conn = database();
-        let mut index = RoomIndex::new();
-        let t0 = Instant::now();
+        let (conn, mut index, t0) = start();
         let a1 = append(&conn, "a");
         index.read_new(&conn, t0).unwrap();
         let b1 = append(&conn, "b");
