@@ -27,9 +27,9 @@
 //! every moment. Rows filed above the mark are ignored until it passes
 //! them.
 //!
-//! Which messages wait is kept in memory, read from `messages` after each
-//! commit; it is rebuilt from the mark at start-up and after any failed
-//! transaction.
+//! Which messages wait is kept in memory, read from `messages` at the
+//! start of each transaction (what earlier commits stored); it is rebuilt
+//! from the mark at start-up and after any failed transaction.
 
 use std::{
     collections::{HashMap, VecDeque},
