@@ -96,6 +96,10 @@ pub enum CloseCode {
     TooLarge,
     /// 4001: kicked by a moderator.
     Kicked,
+    /// 4002: the session ended: its token expired or was revoked (logout),
+    /// or the account was deleted. The client must log in again; the
+    /// reason text says which.
+    SessionEnded,
     /// 4003: banned.
     Banned,
     /// 4008: too slow; the send queue overflowed.
@@ -113,6 +117,7 @@ impl CloseCode {
             CloseCode::PolicyViolation => 1008,
             CloseCode::TooLarge => 1009,
             CloseCode::Kicked => 4001,
+            CloseCode::SessionEnded => 4002,
             CloseCode::Banned => 4003,
             CloseCode::TooSlow => 4008,
         }
@@ -128,6 +133,7 @@ impl CloseCode {
             Self::PolicyViolation,
             Self::TooLarge,
             Self::Kicked,
+            Self::SessionEnded,
             Self::Banned,
             Self::TooSlow,
         ]
@@ -160,6 +166,7 @@ mod tests {
     #[test]
     fn close_codes_match_the_contract() {
         assert_eq!(CloseCode::Kicked.code(), 4001);
+        assert_eq!(CloseCode::SessionEnded.code(), 4002);
         assert_eq!(CloseCode::Banned.code(), 4003);
         assert_eq!(CloseCode::TooSlow.code(), 4008);
         assert_eq!(CloseCode::from_code(1009), Some(CloseCode::TooLarge));

@@ -169,6 +169,7 @@ fn describe_close(code: u16, reason: Option<&str>) -> String {
         Some(CloseCode::ProtocolError | CloseCode::InvalidPayload) => "the server rejected malformed data",
         Some(CloseCode::PolicyViolation) => "the server refused this connection",
         Some(CloseCode::Kicked) => "kicked",
+        Some(CloseCode::SessionEnded) => "the session ended; log in again",
         Some(CloseCode::Banned) => "banned",
         None => "",
     };
