@@ -79,6 +79,14 @@ pub struct RateLimitedData {
     pub retry_after_ms: u64,
 }
 
+/// `error.data` of the -32602 refusing a `join_room` that would create a
+/// room when the server already holds as many as it allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TooManyRoomsData {
+    /// The server's limit on rooms.
+    pub max_rooms: u64,
+}
+
 /// WebSocket close codes the server uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CloseCode {

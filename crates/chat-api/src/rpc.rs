@@ -47,11 +47,17 @@ pub struct SendMessageResult {
     pub timestamp: Timestamp,
 }
 
-/// Result of `list_rooms`.
+/// Result of `list_rooms`: one page of rooms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListRoomsResult {
-    /// Every room, sorted by id.
+    /// Rooms sorted by id, starting after `after_room_id` (from the first
+    /// room without it), at most `limit` of them.
     pub rooms: Vec<RoomInfo>,
+    /// Whether rooms exist after the last one returned; ask for them with
+    /// that room's id as `after_room_id`. Servers that do not page leave
+    /// it out, which reads as `false`.
+    #[serde(default)]
+    pub has_more: bool,
 }
 
 /// Result of `list_users`.
@@ -81,6 +87,11 @@ pub struct ProfileResult {
 pub const MAX_HISTORY_LIMIT: u32 = 200;
 /// Messages per page when `limit` is absent.
 pub const DEFAULT_HISTORY_LIMIT: u32 = 50;
+/// Most rooms `list_rooms` returns in one page.
+pub const MAX_ROOMS_LIMIT: u32 = 1000;
+/// Rooms per page when `list_rooms` has no `limit`: a version-1 client,
+/// which sends no params, gets this many.
+pub const DEFAULT_ROOMS_LIMIT: u32 = 500;
 /// Messages `join_room` returns without `since_message_id`.
 pub const JOIN_RECENT_MESSAGES: u32 = 50;
 /// Most messages `join_room` returns with `since_message_id`.
@@ -104,9 +115,11 @@ pub trait ChatApi {
     #[method(name = "send_message", param_kind = map, with_extensions)]
     async fn send_message(&self, room_id: RoomId, text: MessageText) -> RpcResult<SendMessageResult>;
 
-    /// Lists every room.
+    /// Lists rooms by id, one page at a time: those after `after_room_id`
+    /// (from the first without it), at most `limit` (default
+    /// [`DEFAULT_ROOMS_LIMIT`], at most [`MAX_ROOMS_LIMIT`]).
     #[method(name = "list_rooms", param_kind = map, with_extensions)]
-    async fn list_rooms(&self) -> RpcResult<ListRoomsResult>;
+    async fn list_rooms(&self, after_room_id: Option<RoomId>, limit: Option<u32>) -> RpcResult<ListRoomsResult>;
 
     /// Lists the users in a room.
     #[method(name = "list_users", param_kind = map, with_extensions)]

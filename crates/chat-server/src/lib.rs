@@ -73,6 +73,8 @@ pub async fn run(
         }
     });
 
+    let room_expiry = state.chat.room_expiry().map(tokio::spawn);
+
     // Without TCP_NODELAY small replies wait ~40 ms for delayed ACKs.
     let listener = listener.tap_io(|tcp| {
         if let Err(e) = tcp.set_nodelay(true) {
@@ -84,6 +86,9 @@ pub async fn run(
         .await;
 
     maintenance.abort();
+    if let Some(task) = room_expiry {
+        task.abort();
+    }
     state.tasks.close();
     if tokio::time::timeout(SHUTDOWN_GRACE, state.tasks.wait()).await.is_err() {
         tracing::warn!("some connections did not close in time");

@@ -14,6 +14,7 @@
 //! pauses until [`Session::set_token`] provides a new token.
 
 mod connection;
+mod room_list;
 mod rooms;
 mod supervisor;
 
@@ -292,9 +293,9 @@ impl Session {
         Ok(self.client()?.send_message(room.clone(), text.clone()).await?)
     }
 
-    /// Every room on the server.
+    /// Every room on the server, in id order (at most 100,000).
     pub async fn list_rooms(&self) -> Result<Vec<RoomInfo>, CallError> {
-        Ok(self.client()?.list_rooms().await?.rooms)
+        Ok(room_list::all_rooms(&*self.client()?).await?.0)
     }
 
     /// Who is in a room now.

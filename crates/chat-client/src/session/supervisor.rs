@@ -291,11 +291,14 @@ async fn rejoin(client: &WsClient, shared: &Shared) -> Result<(Reconnected, Vec<
     }
     // Joining creates rooms, so first check which still exist: a room
     // deleted during the outage must not be resurrected.
-    let existing: BTreeSet<RoomId> = client.list_rooms().await?.rooms.into_iter().map(|room| room.room_id).collect();
+    let (rooms, more) = super::room_list::all_rooms(client).await?;
+    let existing: BTreeSet<RoomId> = rooms.into_iter().map(|room| room.room_id).collect();
     let mut missed = Vec::new();
     for (name, since) in targets {
         let id = name.id();
-        if !existing.contains(&id) {
+        // Beyond a listing cut short, a room is assumed to still exist.
+        let beyond_listing = more && existing.last().is_some_and(|last| &id > last);
+        if !existing.contains(&id) && !beyond_listing {
             shared.rooms.lock().remove(&id);
             report.gone.push(id);
             continue;

@@ -93,6 +93,13 @@ pub struct ChatConfig {
     pub max_users_per_room: usize,
     /// Rooms that exist from the start (`general` always does).
     pub default_rooms: Vec<RoomName>,
+    /// Most rooms on the server, `general` and the default rooms included;
+    /// a `join_room` that would create one more is refused.
+    pub max_rooms: usize,
+    /// Seconds a room created by a user may stay empty, with nobody in it
+    /// and nothing ever written in it, before it is deleted (0: never).
+    /// `general` and the default rooms never expire.
+    pub empty_room_expiry_secs: u64,
 }
 
 impl Default for ChatConfig {
@@ -103,6 +110,8 @@ impl Default for ChatConfig {
             max_room_name_length: 32,
             max_users_per_room: 5000,
             default_rooms: Vec::new(),
+            max_rooms: 10_000,
+            empty_room_expiry_secs: 60 * 60,
         }
     }
 }
@@ -186,6 +195,11 @@ pub struct RateLimitConfig {
     pub login_attempts_per_hour: u32,
     /// Attempts allowed at once before the hourly rate applies.
     pub login_burst: u32,
+    /// Sustained rooms a user may create per hour (joining an existing
+    /// room is not creating one).
+    pub rooms_per_hour: u32,
+    /// Rooms a user may create at once before the hourly rate applies.
+    pub room_burst: u32,
 }
 
 impl Default for RateLimitConfig {
@@ -197,6 +211,8 @@ impl Default for RateLimitConfig {
             connections_per_ip: 50,
             login_attempts_per_hour: 120,
             login_burst: 20,
+            rooms_per_hour: 20,
+            room_burst: 5,
         }
     }
 }

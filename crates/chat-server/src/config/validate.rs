@@ -56,6 +56,15 @@ impl Config {
             }
         }
 
+        in_range("chat.max_rooms", c.max_rooms, 1, 1_000_000)?;
+        if c.max_rooms < 1 + c.default_rooms.len() {
+            return Err(invalid(
+                "chat.max_rooms",
+                format!("must leave room for general and the {} chat.default_rooms", c.default_rooms.len()),
+            ));
+        }
+        in_range("chat.empty_room_expiry_secs", c.empty_room_expiry_secs, 0, 366 * 24 * 60 * 60)?;
+
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.logging.level) {
             return Err(invalid("logging.level", e.to_string()));
         }
@@ -81,6 +90,8 @@ impl Config {
             in_range("rate_limit.connections_per_ip", r.connections_per_ip, 1, 1_000_000)?;
             in_range("rate_limit.login_attempts_per_hour", r.login_attempts_per_hour, 1, 1_000_000)?;
             in_range("rate_limit.login_burst", r.login_burst, 1, 1_000_000)?;
+            in_range("rate_limit.rooms_per_hour", r.rooms_per_hour, 1, 1_000_000)?;
+            in_range("rate_limit.room_burst", r.room_burst, 1, 1_000_000)?;
         }
 
         let n = &self.connection;
@@ -128,6 +139,12 @@ mod tests {
                 c.chat.max_room_name_length = 3;
                 c.chat.default_rooms = vec![RoomName::parse("lobby").unwrap()];
             }),
+            ("chat.max_rooms", |c| c.chat.max_rooms = 0),
+            ("chat.max_rooms", |c| {
+                c.chat.max_rooms = 2;
+                c.chat.default_rooms = vec![RoomName::parse("a").unwrap(), RoomName::parse("b").unwrap()];
+            }),
+            ("chat.empty_room_expiry_secs", |c| c.chat.empty_room_expiry_secs = 400 * 24 * 60 * 60),
             ("logging.level", |c| c.logging.level = "=[".into()),
             ("admin.users.username", |c| {
                 c.admin.users = vec![InitialUser {
@@ -148,6 +165,8 @@ mod tests {
             ("rate_limit.connections_per_ip", |c| c.rate_limit.connections_per_ip = 0),
             ("rate_limit.login_attempts_per_hour", |c| c.rate_limit.login_attempts_per_hour = 0),
             ("rate_limit.login_burst", |c| c.rate_limit.login_burst = 0),
+            ("rate_limit.rooms_per_hour", |c| c.rate_limit.rooms_per_hour = 0),
+            ("rate_limit.room_burst", |c| c.rate_limit.room_burst = 0),
             ("connection.send_queue", |c| c.connection.send_queue = 0),
             ("connection.send_queue_bytes", |c| c.connection.send_queue_bytes = 10),
             ("connection.write_timeout_secs", |c| c.connection.write_timeout_secs = 0),

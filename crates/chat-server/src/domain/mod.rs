@@ -4,3 +4,4 @@
 pub mod avatar;
 pub mod ban;
 pub mod permissions;
+pub mod room_expiry;

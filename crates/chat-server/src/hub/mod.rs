@@ -15,6 +15,7 @@ pub mod stats;
 
 use std::{
     collections::{BTreeMap, HashMap},
+    ops::Bound,
     sync::{
         Arc,
         atomic::{AtomicU64, Ordering},
@@ -110,10 +111,24 @@ impl Hub {
         self.rooms.read().get(id).cloned()
     }
 
-    /// Every room with its user count, sorted by id.
-    pub fn room_infos(&self) -> Vec<RoomInfo> {
-        let rooms: Vec<Arc<Room>> = self.rooms.read().values().cloned().collect();
-        rooms.iter().map(|r| r.info()).collect()
+    /// Up to `limit` rooms with their user counts, sorted by id, starting
+    /// after `after` (from the first without it), and whether more follow.
+    pub fn room_page(&self, after: Option<&RoomId>, limit: usize) -> (Vec<RoomInfo>, bool) {
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        // Only the page is cloned under the lock; counting members takes
+        // each room's own lock, after this one is released.
+        let (page, has_more) = {
+            let rooms = self.rooms.read();
+            let mut range = rooms.range::<RoomId, _>((from, Bound::Unbounded));
+            let page: Vec<Arc<Room>> = range.by_ref().take(limit).map(|(_, room)| Arc::clone(room)).collect();
+            (page, range.next().is_some())
+        };
+        (page.iter().map(|r| r.info()).collect(), has_more)
+    }
+
+    /// Every room, in id order.
+    pub fn rooms(&self) -> Vec<Arc<Room>> {
+        self.rooms.read().values().cloned().collect()
     }
 
     /// Removes a room; its connections simply stop being in it (everyone is

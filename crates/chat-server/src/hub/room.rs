@@ -9,7 +9,7 @@ use std::{
     collections::HashMap,
     sync::{
         Arc,
-        atomic::{AtomicI64, Ordering},
+        atomic::{AtomicBool, AtomicI64, Ordering},
     },
 };
 
@@ -36,11 +36,17 @@ pub struct Room {
     /// publisher and read under the write lock by joins, like
     /// `last_published`.
     recent: Mutex<RecentMessages>,
+    /// Set once a message is known to be stored in the room: such a room
+    /// never expires (see `service::room_expiry`).
+    written: AtomicBool,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Members {
     by_user: HashMap<UserId, Member>,
+    /// When the last member left (or the room was loaded or made), which
+    /// is what the expiry of empty rooms counts from.
+    idle_since: Instant,
 }
 
 #[derive(Debug)]
@@ -87,9 +93,10 @@ impl Room {
         Self {
             id,
             name,
-            state: RwLock::default(),
+            state: RwLock::new(Members { by_user: HashMap::new(), idle_since: Instant::now() }),
             last_published: AtomicI64::new(published_upto.0),
             recent: Mutex::new(RecentMessages::new(published_upto)),
+            written: AtomicBool::new(false),
         }
     }
 
@@ -106,6 +113,22 @@ impl Room {
     /// Id, name and current user count.
     pub fn info(&self) -> RoomInfo {
         RoomInfo { room_id: self.id.clone(), room_name: self.name.clone(), user_count: self.state.read().by_user.len() }
+    }
+
+    /// Since when nobody has been in the room; `None` while somebody is.
+    pub fn idle_since(&self) -> Option<Instant> {
+        let state = self.state.read();
+        state.by_user.is_empty().then_some(state.idle_since)
+    }
+
+    /// Whether a message is known to be stored in the room.
+    pub fn known_written(&self) -> bool {
+        self.written.load(Ordering::Relaxed)
+    }
+
+    /// Records that a message is stored in the room.
+    pub fn mark_written(&self) {
+        self.written.store(true, Ordering::Relaxed);
     }
 
     /// Usernames present, sorted.
@@ -197,6 +220,9 @@ impl Room {
 
     fn remove_member(&self, state: &mut Members, user: UserId) {
         let Some(member) = state.by_user.remove(&user) else { return };
+        if state.by_user.is_empty() {
+            state.idle_since = Instant::now();
+        }
         if member.typing_until.is_some() {
             let event =
                 ServerEvent::UserStoppedTyping(Typing { room_id: self.id.clone(), username: member.username.clone() });
@@ -225,6 +251,7 @@ impl Room {
     pub fn publish_message(&self, message: &Message, frame: &Frame) {
         let state = self.state.read();
         self.last_published.fetch_max(message.message_id.0, Ordering::AcqRel);
+        self.mark_written();
         self.recent.lock().push(message.clone());
         deliver(&state, frame, None);
     }

@@ -33,6 +33,9 @@ pub enum ServiceError {
     /// The room is at its user limit.
     #[error("room {0} is full")]
     RoomFull(RoomId),
+    /// Creating the room would exceed `chat.max_rooms` (the limit).
+    #[error("the server has reached its limit of {0} rooms; join an existing room")]
+    TooManyRooms(usize),
     /// Storage failed; details go to the log only.
     #[error("storage: {0}")]
     Storage(#[from] StoreError),

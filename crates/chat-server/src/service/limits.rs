@@ -22,6 +22,7 @@ type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>;
 pub struct RateLimits {
     messages: Option<Keyed<UserId>>,
     auth: Option<Keyed<IpAddr>>,
+    room_creations: Option<Keyed<UserId>>,
     per_ip: Option<u32>,
     open_per_ip: Mutex<HashMap<IpAddr, u32>>,
     capacity: Arc<Semaphore>,
@@ -77,9 +78,13 @@ impl RateLimits {
                 Quota::per_hour(nonzero(rate.login_attempts_per_hour)).allow_burst(nonzero(rate.login_burst)),
             )
         });
+        let room_creations = enabled.then(|| {
+            RateLimiter::keyed(Quota::per_hour(nonzero(rate.rooms_per_hour)).allow_burst(nonzero(rate.room_burst)))
+        });
         Self {
             messages,
             auth,
+            room_creations,
             per_ip: enabled.then_some(rate.connections_per_ip),
             open_per_ip: Mutex::default(),
             capacity: Arc::new(Semaphore::new(server.max_connections)),
@@ -95,6 +100,12 @@ impl RateLimits {
     /// Takes one login or registration attempt from the address's bucket.
     pub fn check_auth(&self, ip: IpAddr) -> Result<(), Duration> {
         self.check(self.auth.as_ref(), &ip)
+    }
+
+    /// Takes one room creation from the user's bucket, or says how long to
+    /// wait. Joining an existing room takes nothing.
+    pub fn check_room_creation(&self, user: UserId) -> Result<(), Duration> {
+        self.check(self.room_creations.as_ref(), &user)
     }
 
     fn check<K: std::hash::Hash + Eq + Clone>(&self, limiter: Option<&Keyed<K>>, key: &K) -> Result<(), Duration> {
@@ -129,6 +140,9 @@ impl RateLimits {
         if let Some(l) = &self.auth {
             l.retain_recent();
         }
+        if let Some(l) = &self.room_creations {
+            l.retain_recent();
+        }
     }
 }
 
@@ -144,6 +158,8 @@ mod tests {
             connections_per_ip: 2,
             login_attempts_per_hour: 60,
             login_burst: 2,
+            rooms_per_hour: 60,
+            room_burst: 2,
         };
         let server = ServerConfig { max_connections: 3, ..ServerConfig::default() };
         Arc::new(RateLimits::new(&rate, &server))
@@ -169,6 +185,17 @@ mod tests {
         assert!(l.check_auth(a).is_ok());
         assert!(l.check_auth(a).is_err());
         assert!(l.check_auth(b).is_ok());
+    }
+
+    #[test]
+    fn room_creations_are_limited_per_user() {
+        let l = limits(true);
+        assert!(l.check_room_creation(UserId(1)).is_ok());
+        assert!(l.check_room_creation(UserId(1)).is_ok());
+        let wait = l.check_room_creation(UserId(1)).unwrap_err();
+        assert!(wait > Duration::from_secs(50) && wait <= Duration::from_secs(60), "one a minute: {wait:?}");
+        assert!(l.check_room_creation(UserId(2)).is_ok(), "buckets are per user");
+        assert!(limits(false).check_room_creation(UserId(1)).is_ok());
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //! mapped to wire errors in `transport`.
 //!
 //! Files: [`accounts`] (register, login, token checks), [`rooms`],
-//! [`messages`] (send, history, typing), [`profiles`], [`moderation`],
-//! [`limits`] (rate limits and connection caps), `fairness` (per-user
+//! `room_expiry` (deleting rooms left empty), [`messages`] (send,
+//! history, typing), [`profiles`], [`moderation`], [`limits`] (rate limits and connection caps), `fairness` (per-user
 //! turns at the read pool), [`seed`] (first-start accounts and rooms).
 
 pub mod accounts;
@@ -16,6 +16,7 @@ pub mod limits;
 mod messages;
 mod moderation;
 mod profiles;
+mod room_expiry;
 mod rooms;
 pub mod seed;
 

@@ -5,14 +5,17 @@ use std::sync::Arc;
 use chat_api::{
     MessageId, RoomId, RoomName, ServerEvent,
     notifications::{RoomCreated, RoomDeleted},
-    rpc::{JOIN_CATCH_UP_LIMIT, JOIN_RECENT_MESSAGES, JoinRoomResult},
+    rpc::{
+        DEFAULT_ROOMS_LIMIT, JOIN_CATCH_UP_LIMIT, JOIN_RECENT_MESSAGES, JoinRoomResult, ListRoomsResult,
+        MAX_ROOMS_LIMIT,
+    },
 };
 
 use super::{ChatService, ServiceError};
 use crate::{
     domain::permissions::{self, Action},
     hub::{Connection, Frame, HistoryWanted, Room},
-    store::{AuditAction, AuditEntry},
+    store::{AuditAction, AuditEntry, RoomCreation},
 };
 
 impl ChatService {
@@ -34,9 +37,12 @@ impl ChatService {
         let (room, created) = match self.hub.room(&id) {
             Some(room) => (room, false),
             None => {
-                let (record, created) = self.store.create_room(name).await?;
-                let (room, added) = self.hub.add_room(record.id, record.name, MessageId(0));
-                (room, created && added)
+                self.limits.check_room_creation(conn.user_id()).map_err(ServiceError::RateLimited)?;
+                match self.store.create_room_within(name, self.settings.max_rooms).await? {
+                    RoomCreation::Created(record) => self.hub.add_room(record.id, record.name, MessageId(0)),
+                    RoomCreation::Existed(record) => (self.hub.add_room(record.id, record.name, MessageId(0)).0, false),
+                    RoomCreation::AtLimit => return Err(ServiceError::TooManyRooms(self.settings.max_rooms)),
+                }
             }
         };
         let limit = if since.is_some() { JOIN_CATCH_UP_LIMIT } else { JOIN_RECENT_MESSAGES };
@@ -81,9 +87,14 @@ impl ChatService {
         Ok(())
     }
 
-    /// `list_rooms`.
-    pub fn list_rooms(&self) -> Vec<chat_api::RoomInfo> {
-        self.hub.room_infos()
+    /// `list_rooms`: one page of rooms by id, and whether more follow.
+    pub fn list_rooms(&self, after: Option<&RoomId>, limit: Option<u32>) -> Result<ListRoomsResult, ServiceError> {
+        let limit = limit.unwrap_or(DEFAULT_ROOMS_LIMIT);
+        if !(1..=MAX_ROOMS_LIMIT).contains(&limit) {
+            return Err(ServiceError::Invalid(format!("limit must be between 1 and {MAX_ROOMS_LIMIT}")));
+        }
+        let (rooms, has_more) = self.hub.room_page(after, limit as usize);
+        Ok(ListRoomsResult { rooms, has_more })
     }
 
     /// `list_users`.

@@ -151,23 +151,7 @@ mod tests {
     use tokio::sync::oneshot;
 
     use super::*;
-    use crate::store::test_support::temp_store;
-
-    async fn append(store: &Store, room: &str, text: &str) -> Result<Message, StoreError> {
-        let (tx, rx) = oneshot::channel();
-        let message = NewMessage {
-            room_id: RoomId::parse(room).unwrap(),
-            user_id: UserId(1),
-            username: UserName::parse("alice").unwrap(),
-            text: MessageText::parse(text).unwrap(),
-        };
-        store
-            .append_message(message, move |r| {
-                let _ = tx.send(r);
-            })
-            .await?;
-        rx.await.unwrap()
-    }
+    use crate::store::test_support::{append, temp_store};
 
     #[tokio::test]
     async fn history_pages_backwards_oldest_first() {

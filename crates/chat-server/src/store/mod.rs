@@ -30,7 +30,7 @@ use rusqlite::Connection;
 
 pub use messages::{NewMessage, StoredMessage};
 pub use moderation::{AuditAction, AuditEntry, BanRecord};
-pub use rooms::RoomRecord;
+pub use rooms::{RoomCreation, RoomRecord};
 pub use users::{NewUser, ProfileChange, UserRecord};
 
 use checkpointer::Checkpointer;
@@ -130,12 +130,32 @@ fn now_millis() -> i64 {
 
 #[cfg(test)]
 pub(crate) mod test_support {
+    use chat_api::{Message, MessageText, RoomId, UserId, UserName};
+    use tokio::sync::oneshot;
+
     use super::*;
 
     pub(crate) fn temp_store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         (dir, store)
+    }
+
+    /// Stores one message from user 1 (alice) and waits for its commit.
+    pub(crate) async fn append(store: &Store, room: &str, text: &str) -> Result<Message, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        let message = NewMessage {
+            room_id: RoomId::parse(room).unwrap(),
+            user_id: UserId(1),
+            username: UserName::parse("alice").unwrap(),
+            text: MessageText::parse(text).unwrap(),
+        };
+        store
+            .append_message(message, move |r| {
+                let _ = tx.send(r);
+            })
+            .await?;
+        rx.await.unwrap()
     }
 }
 

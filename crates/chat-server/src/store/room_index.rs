@@ -82,6 +82,12 @@ pub(super) const ROOM_MESSAGES_BETWEEN: &str = "
        AND f.message_id <= (SELECT message_id FROM room_messages_upto)
     ORDER BY 1 DESC LIMIT ?4";
 
+/// Whether room `?1` holds any message, filed or not: filed rows (those
+/// above the mark exist only for stored messages) or the unfiled tail.
+pub(super) const ROOM_HAS_MESSAGES: &str = "
+    SELECT EXISTS (SELECT 1 FROM room_messages WHERE room_id = ?1)
+        OR EXISTS (SELECT 1 FROM messages WHERE id > (SELECT message_id FROM room_messages_upto) AND room_id = ?1)";
+
 /// Deletes every message of room `?1`, filed or not, and its filing.
 pub(super) const DELETE_ROOM_MESSAGES: [&str; 3] = [
     "DELETE FROM messages WHERE id IN (SELECT message_id FROM room_messages WHERE room_id = ?1)",

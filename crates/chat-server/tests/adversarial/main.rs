@@ -11,6 +11,7 @@
 //!   clients that never read;
 //! - [`origin`]: cross-site WebSocket hijacking and CORS;
 //! - [`floods`]: rate limits, and latency for the well-behaved;
+//! - [`rooms`]: room creation rate and cap, bounded listing, expiry;
 //! - [`exhaustion`]: the connection cap and a full disk.
 //!
 //! The API harness is reused read-only from `tests/api/support`; what only
@@ -33,4 +34,5 @@ mod exhaustion;
 mod floods;
 mod hostile;
 mod origin;
+mod rooms;
 mod shutdown;

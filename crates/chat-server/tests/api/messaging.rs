@@ -59,7 +59,7 @@ async fn joining_creates_a_room_and_tells_everyone() {
     assert_eq!(notice["room_info"]["room_name"], "Rust-Lang");
     assert_eq!(notice["room_info"]["user_count"], 1);
 
-    let rooms = bob.list_rooms().await.unwrap().rooms;
+    let rooms = bob.list_rooms(None, None).await.unwrap().rooms;
     let ids: Vec<&str> = rooms.iter().map(|r| r.room_id.as_str()).collect();
     assert_eq!(ids, vec!["general", "rust-lang"]);
 }

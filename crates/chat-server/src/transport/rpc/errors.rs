@@ -1,6 +1,9 @@
 //! Service errors → JSON-RPC error objects, in one place.
 
-use chat_api::{ErrorCode, errors::RateLimitedData};
+use chat_api::{
+    ErrorCode,
+    errors::{RateLimitedData, TooManyRoomsData},
+};
 use jsonrpsee::types::{ErrorObject, ErrorObjectOwned};
 
 use crate::service::ServiceError;
@@ -25,6 +28,10 @@ impl From<ServiceError> for ErrorObjectOwned {
             ServiceError::Banned(_) => error_object(ErrorCode::Banned, message),
             ServiceError::NotMember(_) => error_object(ErrorCode::NotMember, message),
             ServiceError::RoomFull(_) => error_object(ErrorCode::RoomFull, message),
+            ServiceError::TooManyRooms(max) => {
+                let max_rooms = u64::try_from(max).unwrap_or(u64::MAX);
+                ErrorObject::owned(ErrorCode::InvalidParams.code(), message, Some(TooManyRoomsData { max_rooms }))
+            }
             ServiceError::Storage(cause) => {
                 tracing::error!(error = %cause, "call failed in storage");
                 error_object(ErrorCode::Internal, "internal error")

@@ -57,9 +57,14 @@ impl ChatApiServer for RpcHandlers {
         Ok(self.chat.send_message(caller(ext)?, room_id, text).await?)
     }
 
-    async fn list_rooms(&self, ext: &Extensions) -> RpcResult<ListRoomsResult> {
+    async fn list_rooms(
+        &self,
+        ext: &Extensions,
+        after_room_id: Option<RoomId>,
+        limit: Option<u32>,
+    ) -> RpcResult<ListRoomsResult> {
         caller(ext)?;
-        Ok(ListRoomsResult { rooms: self.chat.list_rooms() })
+        Ok(self.chat.list_rooms(after_room_id.as_ref(), limit)?)
     }
 
     async fn list_users(&self, ext: &Extensions, room_id: RoomId) -> RpcResult<ListUsersResult> {
