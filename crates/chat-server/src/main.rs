@@ -2,7 +2,7 @@
 //! either serve until Ctrl-C or SIGTERM, or run one `user` maintenance
 //! command against the data directory.
 
-use std::{io::BufRead, path::PathBuf};
+use std::{io::BufRead, path::PathBuf, process::ExitCode};
 
 use anyhow::Context;
 use chat_api::{Role, UserName};
@@ -55,13 +55,36 @@ enum UserArgs {
     Delete { username: UserName },
 }
 
-fn main() -> anyhow::Result<()> {
+/// Exit status when the configuration is unusable, as for a command-line
+/// mistake (clap's usage errors exit with 2 too).
+const EXIT_CONFIG: u8 = 2;
+
+/// Errors are printed once, as one readable line, and never with a
+/// backtrace (`RUST_BACKTRACE` is for panics): the person reading them runs
+/// the server, they do not debug it.
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let overrides = Overrides { host: cli.host, port: cli.port, data_dir: cli.data_dir };
-    let config = Loader::from_process().config_file(cli.config).overrides(overrides).load()?;
+    let config = match Loader::from_process().config_file(cli.config).overrides(overrides).load() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
     chat_server::logging::init(&config.logging);
+    match start(cli.command, config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn start(command: Option<Command>, config: Config) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    match cli.command {
+    match command {
         None => runtime.block_on(serve(config)),
         Some(Command::User(args)) => {
             let command = user_command(args)?;
@@ -70,6 +93,23 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The error and its causes joined with ": ", leaving out a cause whose
+/// text the message before it already holds (many errors print their
+/// source inside their own message).
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&text);
+        }
+    }
+    line
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
@@ -107,5 +147,22 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = interrupt => {}
         _ = terminate.recv() => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("storage: {0}")]
+        struct Outer(#[source] std::io::Error);
+        let inner = std::io::Error::other("disk full");
+        let error = anyhow::Error::new(Outer(inner)).context("cannot open the database");
+        assert_eq!(one_line(&error), "cannot open the database: storage: disk full");
+        let plain = anyhow::Error::new(std::io::Error::other("refused")).context("cannot listen on x");
+        assert_eq!(one_line(&plain), "cannot listen on x: refused");
     }
 }

@@ -33,12 +33,13 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
 }
 
-/// Why the configuration could not be used.
+/// Why the configuration could not be used. The message is complete in
+/// itself (no `source`), so that it is printed once.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// A file could not be read or a value had the wrong type or name.
+    /// A file could not be read or parsed.
     #[error("configuration: {0}")]
-    Load(#[from] config::ConfigError),
+    Load(config::ConfigError),
     /// A value was well-formed but not acceptable.
     #[error("configuration key `{key}`: {message}")]
     Invalid {
@@ -47,6 +48,39 @@ pub enum ConfigError {
         /// What is wrong with it.
         message: String,
     },
+}
+
+impl From<config::ConfigError> for ConfigError {
+    /// Errors about one key become [`ConfigError::Invalid`] naming it, with
+    /// where the value came from (the file or the environment).
+    fn from(error: config::ConfigError) -> Self {
+        let from = |origin: Option<String>| origin.map(|o| format!(" (in {o})")).unwrap_or_default();
+        match error {
+            config::ConfigError::At { error, origin, key: Some(key) } => {
+                Self::Invalid { key: dotted(&key), message: format!("{error}{}", from(origin)) }
+            }
+            config::ConfigError::Type { origin, unexpected, expected, key: Some(key) } => Self::Invalid {
+                key: dotted(&key),
+                message: format!("invalid type: {unexpected}, expected {expected}{}", from(origin)),
+            },
+            other => Self::Load(other),
+        }
+    }
+}
+
+/// `config` spells a key inside a list `admin.users[0]role`; the dotted
+/// form people write is `admin.users[0].role`.
+fn dotted(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + 2);
+    let mut after_index = false;
+    for c in key.chars() {
+        if after_index && c != '.' && c != '[' {
+            out.push('.');
+        }
+        after_index = c == ']';
+        out.push(c);
+    }
+    out
 }
 
 /// Collects the layers and builds a validated [`Config`].
@@ -263,6 +297,34 @@ mod tests {
     fn wrong_types_name_the_key() {
         let err = Loader::with_env(env(&[("CHAT__SERVER__PORT", "lots")])).load().unwrap_err();
         assert!(err.to_string().contains("port"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_enum_value_names_the_key_and_lists_the_valid_values() {
+        let err = Loader::with_env(env(&[("CHAT__LOGGING__FORMAT", "xml")])).load().unwrap_err();
+        let ConfigError::Invalid { key, message } = &err else { panic!("{err:?}") };
+        assert_eq!(key, "logging.format");
+        assert!(message.contains("`xml`") && message.contains("`pretty`, `json`, `compact`"), "{message}");
+
+        let f = file("[[admin.users]]\nusername = \"root\"\npassword = \"s3cret-pass\"\nrole = \"root\"\n");
+        let err = Loader::with_env(HashMap::new()).config_file(Some(f.path().into())).load().unwrap_err();
+        let ConfigError::Invalid { key, message } = &err else { panic!("{err:?}") };
+        assert_eq!(key, "admin.users[0].role");
+        assert!(message.contains("`user`, `moderator`, `admin`"), "{message}");
+    }
+
+    #[test]
+    fn a_load_error_is_said_once() {
+        use std::error::Error as _;
+        for err in [
+            Loader::with_env(env(&[("CHAT__SERVER__PORT", "lots")])).load().unwrap_err(),
+            Loader::with_env(HashMap::new())
+                .config_file(Some(PathBuf::from("/nonexistent/chat.toml")))
+                .load()
+                .unwrap_err(),
+        ] {
+            assert!(err.source().is_none(), "the message already holds the cause: {err}");
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! start-up (see [`validate`]). Every key here is documented in
 //! `config.example.toml` and enforced somewhere in the server.
 
+mod by_name;
 mod load;
 mod secret;
 mod validate;
@@ -124,6 +125,7 @@ pub struct LoggingConfig {
     /// `RUST_LOG`, when set, replaces it.
     pub level: String,
     /// Output format.
+    #[serde(deserialize_with = "by_name::by_name")]
     pub format: LogFormat,
 }
 
@@ -171,7 +173,7 @@ pub struct InitialUser {
     /// Its password.
     pub password: Secret,
     /// Its role (default `user`).
-    #[serde(default = "default_role")]
+    #[serde(default = "default_role", deserialize_with = "by_name::by_name")]
     pub role: Role,
 }
 

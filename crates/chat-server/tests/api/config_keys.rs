@@ -177,6 +177,33 @@ fn an_invalid_value_stops_the_binary_with_an_error_naming_the_key() {
     assert!(stderr.contains("chat.max_message_length"), "stderr: {stderr}");
 }
 
+#[test]
+fn a_bad_value_is_reported_once_naming_the_key_and_the_valid_values_without_a_backtrace() {
+    let file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    std::fs::write(file.path(), "[server]\nprot = 1\n").unwrap();
+    let cases: [(&str, &str, &[&str]); 4] = [
+        ("CHAT__LOGGING__FORMAT", "xml", &["logging.format", "`xml`", "`pretty`, `json`, `compact`"]),
+        ("CHAT__SERVER__PORT", "lots", &["server.port", "\"lots\""]),
+        ("CHAT__CHAT__MAX_MESSAGE_LENGTH", "0", &["chat.max_message_length", "between 1 and"]),
+        ("CHAT_CONFIG_FILE", file.path().to_str().unwrap(), &["`server`", "`prot`", "`max_connections`"]),
+    ];
+    for (variable, value, expected) in cases {
+        let (mut child, _dir) = binary(&[(variable, value), ("RUST_BACKTRACE", "1")]);
+        let status = wait_at_most(&mut child, Duration::from_secs(10));
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+        assert_eq!(status.code(), Some(2), "{variable}={value}: {status}; stderr: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{variable}={value}: one line: {stderr}");
+        assert!(stderr.starts_with("error: "), "{stderr}");
+        for wanted in expected {
+            assert_eq!(stderr.matches(wanted).count(), 1, "{variable}={value}: {wanted} once in: {stderr}");
+        }
+        for unwanted in ["Caused by", "backtrace", "enum LogFormat", "variant constructor"] {
+            assert!(!stderr.to_lowercase().contains(&unwanted.to_lowercase()), "{variable}={value}: {stderr}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_binary_serves_on_the_configured_port_and_stops_on_sigterm() {
     let (mut child, dir) = binary(&[("CHAT__LOGGING__FORMAT", "json"), ("CHAT__ADMIN__DEMO_ACCOUNTS", "false")]);
