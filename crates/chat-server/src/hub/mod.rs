@@ -266,6 +266,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn room_pages_follow_the_id_order_from_after_the_cursor() {
+        let hub = Hub::new();
+        for name in ["b", "d", "a", "c"] {
+            let name = chat_api::RoomName::parse(name).unwrap();
+            hub.add_room(name.id(), name, MessageId(0));
+        }
+        let ids = |page: &(Vec<RoomInfo>, bool)| page.0.iter().map(|r| r.room_id.to_string()).collect::<Vec<_>>();
+        let first = hub.room_page(None, 2);
+        assert_eq!((ids(&first), first.1), (vec!["a".to_owned(), "b".to_owned()], true));
+        let rest = hub.room_page(Some(&RoomId::parse("b").unwrap()), 2);
+        assert_eq!((ids(&rest), rest.1), (vec!["c".to_owned(), "d".to_owned()], false), "exactly full: no more");
+        let between = hub.room_page(Some(&RoomId::parse("bb").unwrap()), 10);
+        assert_eq!(ids(&between), vec!["c", "d"], "a cursor that names no room");
+        assert_eq!(hub.room_page(Some(&RoomId::parse("d").unwrap()), 10), (Vec::new(), false));
+    }
+
+    #[test]
     fn recent_bans_hold_until_they_end_or_are_lifted() {
         let hub = Hub::new();
         let at = Timestamp::from_unix_millis;
