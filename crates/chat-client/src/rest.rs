@@ -1,4 +1,4 @@
-//! The HTTP half of the protocol: registering and logging in.
+//! The HTTP half of the protocol: registering, logging in and out.
 
 use std::time::Duration;
 
@@ -124,6 +124,25 @@ impl RestClient {
     pub async fn login(&self, username: &str, password: &str) -> Result<LoginResponse, RestError> {
         let body = LoginRequest { username: username.to_owned(), password: password.to_owned() };
         self.post("auth/login", &body).await
+    }
+
+    /// `POST /auth/logout`: revokes `token` on the server (204). A 401 means
+    /// the server already does not accept it ([`RestError::InvalidCredentials`]).
+    pub async fn logout(&self, token: &str) -> Result<(), RestError> {
+        let url = self.server.endpoint("auth/logout");
+        let response = self
+            .http
+            .post(url.clone())
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|source| RestError::Unreachable { url: url.to_string(), source })?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let text = response.text().await.unwrap_or_default();
+        Err(refusal(status, &text, None))
     }
 
     async fn post<B: serde::Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, RestError> {

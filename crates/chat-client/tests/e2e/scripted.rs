@@ -39,7 +39,7 @@ async fn rooms_lists_rooms_and_send_refuses_bad_input() {
     let server = TestServer::spawn().await;
     let bob = Cli::new(&server);
     bob.login("bob", "bob123").await;
-    assert_success(&bob.run(&["send", "--room", "Lobby", "hi"], "").await);
+    assert_success(&bob.run(&["send", "--create", "--room", "Lobby", "hi"], "").await);
 
     let rooms = bob.run(&["rooms"], "").await;
     assert_success(&rooms);
@@ -146,4 +146,45 @@ async fn a_banned_tail_stops_and_says_so() {
     // A banned user cannot come back in either.
     let again = bob.run(&["rooms"], "").await;
     assert_exit(&again, 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reading_commands_never_create_rooms() {
+    let server = TestServer::spawn().await;
+    let bob = Cli::new(&server);
+    bob.login("bob", "bob123").await;
+    let rooms = || async { stdout(&bob.run(&["rooms", "--json"], "").await) };
+
+    for args in [&["history", "--room", "no-such-room"][..], &["tail", "--room", "#no-such-room"]] {
+        let output = bob.run(args, "").await;
+        assert_exit(&output, 7);
+        assert!(stderr(&output).contains("no room #no-such-room"), "{}", stderr(&output));
+    }
+    // Sending needs --create to make a room, and says so.
+    let output = bob.run(&["send", "--room", "no-such-room", "hello?"], "").await;
+    assert_exit(&output, 7);
+    assert!(stderr(&output).contains("--create"), "{}", stderr(&output));
+    assert!(!rooms().await.contains("no-such-room"), "{}", rooms().await);
+
+    // `#room` works as in `/join`, and --create creates.
+    let created = bob.run(&["send", "--create", "--room", "#Fresh", "first words"], "").await;
+    assert_success(&created);
+    assert!(stderr(&created).contains("sent to #Fresh as bob"), "{}", stderr(&created));
+    let history = bob.run(&["history", "--room", "#fresh"], "").await;
+    assert_success(&history);
+    assert!(stdout(&history).contains("<bob> first words"), "{}", stdout(&history));
+
+    // A deleted room stays deleted when somebody reads it.
+    let admin = server.token("admin", "admin123").await;
+    let (session, _events) = chat_client::Session::connect(
+        chat_client::ServerUrl::parse(&server.url).unwrap(),
+        admin,
+        chat_client::SessionOptions::default(),
+    )
+    .await
+    .unwrap();
+    session.delete_room(&chat_api::RoomId::parse("fresh").unwrap()).await.unwrap();
+    assert_exit(&bob.run(&["history", "--room", "fresh"], "").await, 7);
+    assert_exit(&bob.run(&["send", "--room", "fresh", "anyone?"], "").await, 7);
+    assert!(!rooms().await.to_lowercase().contains("fresh"), "{}", rooms().await);
 }

@@ -39,13 +39,14 @@ pub(crate) enum Outcome {
 /// `chat`.
 pub(crate) async fn run(
     server: ServerUrl,
+    user: Option<UserName>,
     username: Option<UserName>,
     token: Option<String>,
     room: RoomName,
 ) -> Result<Outcome> {
     let store = TokenStore::locate()?;
     let rest = RestClient::new(server.clone());
-    let mut credentials = credentials::for_chat(&rest, &store, username, token).await?;
+    let mut credentials = credentials::for_chat(&rest, &store, user, username, token).await?;
     let (session, events) = connect(&rest, &store, &mut credentials).await?;
     let (input, output) = input::start()?;
     let mut chat = Chat {
