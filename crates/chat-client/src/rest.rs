@@ -145,6 +145,19 @@ impl RestClient {
         Err(refusal(status, &text, None))
     }
 
+    /// The server's description of the ban on `token`'s account (`banned
+    /// until …` or `banned permanently`): the body of the 403 that `/ws`
+    /// answers a banned account with, asked without upgrading. `None` when
+    /// the account is not banned or the server cannot be reached.
+    pub async fn ban_description(&self, token: &str) -> Option<String> {
+        let response = self.http.get(self.server.endpoint("ws")).bearer_auth(token).send().await.ok()?;
+        if response.status() != StatusCode::FORBIDDEN {
+            return None;
+        }
+        let body = response.json::<ErrorBody>().await.ok()?;
+        (body.error.code == codes::BANNED).then_some(body.error.message)
+    }
+
     async fn post<B: serde::Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, RestError> {
         let url = self.server.endpoint(path);
         let response = self

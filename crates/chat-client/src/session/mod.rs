@@ -118,7 +118,32 @@ pub enum EndReason {
     Banned {
         /// The server's reason, when it sent one.
         reason: Option<String>,
+        /// Until when, when the server said (see [`BanLength`]).
+        length: Option<BanLength>,
     },
+}
+
+/// How long a ban lasts, as the server describes it: in the close reason
+/// when it says, otherwise in the 403 answer a banned token gets from `/ws`
+/// (`banned until <RFC 3339 time>` or `banned permanently`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BanLength {
+    /// The ban ends at this time.
+    Until(chat_api::Timestamp),
+    /// The ban does not end by itself.
+    Permanent,
+}
+
+impl BanLength {
+    /// Finds `until <time>` or `permanently` in a server's text.
+    pub fn from_description(text: &str) -> Option<Self> {
+        if let Some((_, after)) = text.split_once("until ") {
+            let time = after.split_whitespace().next()?.trim_end_matches([':', ',', ';', ')']);
+            let parsed = chrono::DateTime::parse_from_rfc3339(time).ok()?;
+            return Some(Self::Until(chat_api::Timestamp::from_unix_millis(parsed.timestamp_millis())));
+        }
+        text.contains("permanently").then_some(Self::Permanent)
+    }
 }
 
 /// What a successful join returns.
@@ -171,6 +196,16 @@ struct Shared {
     rooms: Mutex<rooms::Rooms>,
     events: mpsc::Sender<SessionEvent>,
     stop: CancellationToken,
+}
+
+/// How long the session's account is banned for, asked over HTTP; bounded
+/// in time, since it only adds detail to a notice.
+async fn ban_length(shared: &Shared) -> Option<BanLength> {
+    let token = shared.token.borrow().clone();
+    let rest = crate::RestClient::new(shared.server.clone());
+    let description =
+        tokio::time::timeout(shared.options.connect_timeout, rest.ban_description(&token)).await.ok()??;
+    BanLength::from_description(&description)
 }
 
 /// A logged-in connection to one server. Cloning shares it; dropping the

@@ -68,6 +68,7 @@ pub(super) async fn supervise(shared: Arc<Shared>, first: Connection, mut token:
         let announce = match next {
             Next::Stop => return,
             Next::End(reason) => {
+                let reason = with_ban_length(&shared, reason).await;
                 // Nothing more to do either way: if the front end is gone,
                 // nobody is left to tell.
                 shared.events.send(SessionEvent::Ended(reason)).await.ok();
@@ -85,6 +86,17 @@ pub(super) async fn supervise(shared: Arc<Shared>, first: Connection, mut token:
             Some(connection) => connection,
             None => return,
         };
+    }
+}
+
+/// A ban whose close did not say how long it lasts: ask the server, so the
+/// user is told "until …" or "permanently".
+async fn with_ban_length(shared: &Shared, reason: EndReason) -> EndReason {
+    match reason {
+        EndReason::Banned { reason, length: None } => {
+            EndReason::Banned { reason, length: super::ban_length(shared).await }
+        }
+        other => other,
     }
 }
 
@@ -110,7 +122,10 @@ fn after_close(frame: CloseFrame, kicked: Option<Kicked>) -> Next {
         Some(reason.strip_prefix(prefix).unwrap_or(reason).trim().to_owned()).filter(|r| !r.is_empty())
     };
     match (frame.kind(), kicked) {
-        (Some(CloseCode::Banned), _) => Next::End(EndReason::Banned { reason: reason("banned:") }),
+        (Some(CloseCode::Banned), _) => {
+            let length = frame.reason.as_deref().and_then(super::BanLength::from_description);
+            Next::End(EndReason::Banned { reason: reason("banned:"), length })
+        }
         (_, Some(kicked)) => {
             Next::End(EndReason::Kicked { reason: Some(kicked.reason.to_string()).filter(|r| !r.is_empty()) })
         }
@@ -251,7 +266,8 @@ async fn reconnect(shared: &Shared, token: &mut watch::Receiver<String>, at_once
             }
             Err(ConnectError::Banned) => {
                 // As above: the session ends whether or not anyone listens.
-                shared.events.send(SessionEvent::Ended(EndReason::Banned { reason: None })).await.ok();
+                let reason = with_ban_length(shared, EndReason::Banned { reason: None, length: None }).await;
+                shared.events.send(SessionEvent::Ended(reason)).await.ok();
                 return None;
             }
             Err(error) => {
@@ -352,7 +368,7 @@ mod tests {
     fn kicked_and_banned_end_the_session_with_their_reason() {
         assert_eq!(
             after_close(frame(Some(4003), Some("banned: spam")), None),
-            Next::End(EndReason::Banned { reason: Some("spam".into()) })
+            Next::End(EndReason::Banned { reason: Some("spam".into()), length: None })
         );
         assert_eq!(
             after_close(frame(Some(4001), Some("kicked: flood")), kick("too loud")),
@@ -364,6 +380,19 @@ mod tests {
         );
         // The notice alone is enough, whatever the close looked like.
         assert_eq!(after_close(frame(None, None), kick("")), Next::End(EndReason::Kicked { reason: None }));
+    }
+
+    #[test]
+    fn a_close_reason_that_says_how_long_is_read() {
+        let Next::End(EndReason::Banned { length, .. }) =
+            after_close(frame(Some(4003), Some("banned until 2030-01-02T03:04:05.000Z: spam")), None)
+        else {
+            panic!("a ban ends the session")
+        };
+        assert_eq!(
+            length,
+            Some(super::super::BanLength::Until(chat_api::Timestamp::from_unix_millis(1_893_553_445_000)))
+        );
     }
 
     #[test]

@@ -120,13 +120,8 @@ async fn a_kicked_tail_stops_with_the_reason_and_does_not_reconnect() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_banned_tail_stops_and_says_so() {
+async fn a_banned_tail_stops_and_says_for_how_long() {
     let server = TestServer::spawn().await;
-    let bob = Cli::new(&server);
-    bob.login("bob", "bob123").await;
-    let mut tail = bob.spawn(&["tail", "--room", "general"]);
-    tail.stderr_line(|l| l.contains("following")).await;
-
     let moderator = server.token("moderator", "mod123").await;
     let (session, _events) = chat_client::Session::connect(
         chat_client::ServerUrl::parse(&server.url).unwrap(),
@@ -135,17 +130,26 @@ async fn a_banned_tail_stops_and_says_so() {
     )
     .await
     .unwrap();
-    session
-        .ban_user(&chat_api::UserName::parse("bob").unwrap(), &chat_api::Reason::parse("spam").unwrap(), None)
-        .await
-        .unwrap();
+    for (name, password, duration, said) in [
+        ("bob", "bob123", None, "banned permanently: spam"),
+        ("alice", "alice123", Some(std::time::Duration::from_secs(7200)), "banned until 20"),
+    ] {
+        let cli = Cli::new(&server);
+        cli.login(name, password).await;
+        let mut tail = cli.spawn(&["tail", "--room", "general"]);
+        tail.stderr_line(|l| l.contains("following")).await;
+        session
+            .ban_user(&chat_api::UserName::parse(name).unwrap(), &chat_api::Reason::parse("spam").unwrap(), duration)
+            .await
+            .unwrap();
+        let line = tail.stderr_line(|l| l.contains("banned")).await;
+        assert!(line.contains(said), "{line}");
+        assert_eq!(tail.exit_code().await, Some(4));
 
-    tail.stderr_line(|l| l.contains("banned")).await;
-    assert_eq!(tail.exit_code().await, Some(4));
-
-    // A banned user cannot come back in either.
-    let again = bob.run(&["rooms"], "").await;
-    assert_exit(&again, 4);
+        // A banned user cannot come back in either.
+        let again = cli.run(&["rooms"], "").await;
+        assert_exit(&again, 4);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
