@@ -259,6 +259,25 @@ impl Session {
         self.shared.rooms.lock().names()
     }
 
+    /// Comes back after a kick: connects again with the same token, re-joins
+    /// every room the session was in and delivers what was missed meanwhile
+    /// (a [`SessionEvent::Reconnected`] and the messages, each once), then
+    /// carries on as before. For a session whose events ended with
+    /// [`SessionEvent::Ended`]; a running or closed session is left as it is.
+    /// A kick does not reconnect by itself: the moderator meant it, and it
+    /// is for the user to decide to come back.
+    pub async fn come_back(&self, events: &mut SessionEvents) -> Result<(), ConnectError> {
+        if !events.ended || self.shared.stop.is_cancelled() {
+            return Ok(());
+        }
+        let token = self.shared.token.subscribe();
+        let current = token.borrow().clone();
+        let connection = connection::open(&self.shared.server, &current, &self.shared.options).await?;
+        events.ended = false;
+        tokio::spawn(supervisor::come_back(self.shared.clone(), connection, token));
+        Ok(())
+    }
+
     /// Replaces the token (after logging in again). The session reconnects
     /// with it at once, re-joining its rooms without missing messages.
     pub fn set_token(&self, token: String) {

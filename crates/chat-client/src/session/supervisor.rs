@@ -89,6 +89,46 @@ pub(super) async fn supervise(shared: Arc<Shared>, first: Connection, mut token:
     }
 }
 
+/// After a kick, on a fresh connection: re-joins the rooms from where they
+/// were left, reports it like a reconnect, then supervises as usual.
+pub(super) async fn come_back(shared: Arc<Shared>, connection: Connection, mut token: watch::Receiver<String>) {
+    let connection = match rejoin(&connection.client, &shared).await {
+        Ok((mut report, missed)) => {
+            report.attempts = 1;
+            if !deliver(&shared, report, missed).await {
+                return;
+            }
+            connection
+        }
+        Err(error) => {
+            let cause = error_chain(&error);
+            if shared.events.send(SessionEvent::ConnectionLost { cause }).await.is_err() {
+                return;
+            }
+            match reconnect(&shared, &mut token, false).await {
+                Some(connection) => connection,
+                None => return,
+            }
+        }
+    };
+    supervise(shared, connection, token).await;
+}
+
+/// Sends a reconnect report and the missed messages after it; false when
+/// nobody listens any more.
+async fn deliver(shared: &Shared, report: Reconnected, missed: Vec<Message>) -> bool {
+    if shared.events.send(SessionEvent::Reconnected(report)).await.is_err() {
+        return false;
+    }
+    for message in missed {
+        let event = SessionEvent::Server(ServerEvent::MessageReceived(message));
+        if shared.events.send(event).await.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
 /// A ban whose close did not say how long it lasts: ask the server, so the
 /// user is told "until …" or "permanently".
 async fn with_ban_length(shared: &Shared, reason: EndReason) -> EndReason {
@@ -278,16 +318,7 @@ async fn reconnect(shared: &Shared, token: &mut watch::Receiver<String>, at_once
         match rejoin(&connection.client, shared).await {
             Ok((mut report, missed)) => {
                 report.attempts = backoff.attempts().max(1);
-                if shared.events.send(SessionEvent::Reconnected(report)).await.is_err() {
-                    return None;
-                }
-                for message in missed {
-                    let event = SessionEvent::Server(ServerEvent::MessageReceived(message));
-                    if shared.events.send(event).await.is_err() {
-                        return None;
-                    }
-                }
-                return Some(connection);
+                return deliver(shared, report, missed).await.then_some(connection);
             }
             Err(error) => {
                 tracing::debug!(%error, "re-joining rooms failed; trying again");

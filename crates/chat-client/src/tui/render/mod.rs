@@ -204,12 +204,6 @@ impl Painter {
         self.bold(&format!("{label}: {body}"), color)
     }
 
-    /// "bob is typing…" for the room on screen, or tagged with its room.
-    pub(crate) fn typing(&self, room: &RoomId, user: &UserName, view: &View<'_>) -> String {
-        let room = self.room_prefix(room, view);
-        self.dim(&format!("{room}{} is typing…", sanitize::line(user.as_str())))
-    }
-
     /// Neutral information from the client itself.
     pub(crate) fn notice(&self, text: &str) -> String {
         self.paint(&format!("-- {}", sanitize::line(text)), Color::BrightBlack)
