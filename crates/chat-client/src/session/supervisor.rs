@@ -95,7 +95,7 @@ pub(super) async fn come_back(shared: Arc<Shared>, connection: Connection, mut t
     let connection = match rejoin(&connection.client, &shared).await {
         Ok((mut report, missed)) => {
             report.attempts = 1;
-            if !deliver(&shared, report, missed).await {
+            if !deliver(&shared, connection.client.clone(), report, missed).await {
                 return;
             }
             connection
@@ -114,9 +114,12 @@ pub(super) async fn come_back(shared: Arc<Shared>, connection: Connection, mut t
     supervise(shared, connection, token).await;
 }
 
-/// Sends a reconnect report and the missed messages after it; false when
-/// nobody listens any more.
-async fn deliver(shared: &Shared, report: Reconnected, missed: Vec<Message>) -> bool {
+/// Makes `connection` the session's, then sends a reconnect report and the
+/// missed messages after it; false when nobody listens any more. The
+/// connection is in place first, so a front end that sends what it held
+/// back when it sees the report finds it.
+async fn deliver(shared: &Shared, client: Arc<WsClient>, report: Reconnected, missed: Vec<Message>) -> bool {
+    shared.client.send_replace(Some(client));
     if shared.events.send(SessionEvent::Reconnected(report)).await.is_err() {
         return false;
     }
@@ -318,7 +321,7 @@ async fn reconnect(shared: &Shared, token: &mut watch::Receiver<String>, at_once
         match rejoin(&connection.client, shared).await {
             Ok((mut report, missed)) => {
                 report.attempts = backoff.attempts().max(1);
-                return deliver(shared, report, missed).await.then_some(connection);
+                return deliver(shared, connection.client.clone(), report, missed).await.then_some(connection);
             }
             Err(error) => {
                 tracing::debug!(%error, "re-joining rooms failed; trying again");

@@ -109,7 +109,7 @@ struct EnterHook {
 
 impl ConditionalEventHandler for EnterHook {
     fn handle(&self, _: &Event, _: RepeatCount, _: bool, _: &EventContext<'_>) -> Option<Cmd> {
-        self.gate.close();
+        self.gate.entered();
         None
     }
 }
@@ -120,12 +120,17 @@ pub(crate) type Status = Arc<Mutex<String>>;
 /// Draws the status row as the first row of the prompt. rustyline repaints
 /// the prompt after every line printed above it, so the row always shows
 /// the current status and is never left behind in the scrollback.
+///
+/// Drawing the prompt also tells the output thread that rustyline now owns
+/// the terminal (see [`Gate`]).
 struct StatusRow {
     status: Status,
+    gate: Gate,
 }
 
 impl Highlighter for StatusRow {
     fn highlight_prompt<'b, 's: 'b, 'p: 'b>(&'s self, prompt: &'p str, _default: bool) -> Cow<'b, str> {
+        self.gate.prompt_drawn();
         let status = self.status.lock().clone();
         if status.is_empty() {
             return Cow::Borrowed(prompt);
@@ -242,7 +247,7 @@ fn run(
             return;
         }
     };
-    editor.set_helper(Some(StatusRow { status }));
+    editor.set_helper(Some(StatusRow { status, gate: gate.clone() }));
     editor.bind_sequence(Event::Any, EventHandler::Conditional(Box::new(TypingHook { replies: replies.clone() })));
     for enter in [KeyEvent(KeyCode::Enter, Modifiers::NONE), KeyEvent::ctrl('J'), KeyEvent::ctrl('M')] {
         editor.bind_sequence(enter, EventHandler::Conditional(Box::new(EnterHook { gate: gate.clone() })));
@@ -258,7 +263,7 @@ fn run(
         let reply = match request {
             Request::ReadLine { prompt } => {
                 let prompt = if managed { format!("\n{prompt}") } else { prompt };
-                gate.open();
+                gate.new_line();
                 let read = editor.readline(&prompt);
                 gate.close();
                 match read {

@@ -46,24 +46,55 @@ pub(crate) type Printer = Box<dyn ExternalPrinter + Send>;
 const REPAINT: &str = "\x1b[1A\n";
 
 /// Whether the output thread may print: open while a prompt is up.
+///
+/// It opens when rustyline draws the prompt, not when `readline` is
+/// called: rustyline's printer writes straight to the terminal until the
+/// terminal is in raw mode, and a line written that way would overtake one
+/// still waiting in rustyline's queue. It closes when Enter is pressed,
+/// still inside `readline`, and stays closed until the next prompt.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Gate(Arc<(Mutex<GateState>, Condvar)>);
 
 #[derive(Debug, Default)]
 struct GateState {
     open: bool,
+    /// Enter was pressed: repaints until `readline` returns do not reopen.
+    entered: bool,
     /// The chat is over: print whatever is left, prompt or not.
     over: bool,
 }
 
 impl Gate {
-    pub(crate) fn open(&self) {
-        self.0.0.lock().open = true;
-        self.0.1.notify_all();
+    /// A `readline` is about to start (the gate opens when it draws).
+    pub(crate) fn new_line(&self) {
+        self.0.0.lock().entered = false;
     }
 
+    /// The prompt was drawn: rustyline owns the terminal, in raw mode.
+    pub(crate) fn prompt_drawn(&self) {
+        let mut state = self.0.0.lock();
+        if !state.entered && !state.open {
+            state.open = true;
+            self.0.1.notify_all();
+        }
+    }
+
+    /// Enter was pressed.
+    pub(crate) fn entered(&self) {
+        let mut state = self.0.0.lock();
+        state.entered = true;
+        state.open = false;
+    }
+
+    /// `readline` returned.
     pub(crate) fn close(&self) {
         self.0.0.lock().open = false;
+    }
+
+    /// Opens for a test, as a drawn prompt would.
+    #[cfg(test)]
+    fn open(&self) {
+        self.prompt_drawn();
     }
 
     fn end(&self) {
