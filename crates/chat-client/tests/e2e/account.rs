@@ -244,3 +244,21 @@ fn saved_tokens(cli: &Cli) -> Vec<serde_json::Value> {
     }
     found
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_with_user_uses_that_accounts_saved_token() {
+    let server = TestServer::spawn().await;
+    let cli = Cli::new(&server);
+    cli.login("alice", "alice123").await;
+    cli.login("moderator", "mod123").await;
+    let scenario = tokio::task::spawn_blocking(move || {
+        let mut chat = pty::spawn(&cli, &["--user", "alice", "chat"]);
+        // Straight in, without a menu, as alice rather than the moderator.
+        expect(&mut chat, "the client", "as alice (user)");
+        expect(&mut chat, "the client", "joined #general");
+        chat.send("/quit\r").unwrap();
+        exit_status(chat)
+    });
+    let status = tokio::time::timeout(WAIT * 2, scenario).await.expect("the scenario finishes").expect("no panic");
+    assert!(status.ends_with(", 0)"), "{status}");
+}
