@@ -30,5 +30,5 @@ pub mod token_claims;
 pub use error::{CallError, ConnectError};
 pub use rest::{RestClient, RestError};
 pub use server_url::{ServerUrl, ServerUrlError};
-pub use session::{EndReason, Joined, Reconnected, Session, SessionEvent, SessionEvents, SessionOptions};
+pub use session::{BanLength, EndReason, Joined, Reconnected, Session, SessionEvent, SessionEvents, SessionOptions};
 pub use token_claims::TokenClaims;

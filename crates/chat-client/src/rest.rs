@@ -1,4 +1,4 @@
-//! The HTTP half of the protocol: registering and logging in.
+//! The HTTP half of the protocol: registering, logging in and out.
 
 use std::time::Duration;
 
@@ -124,6 +124,38 @@ impl RestClient {
     pub async fn login(&self, username: &str, password: &str) -> Result<LoginResponse, RestError> {
         let body = LoginRequest { username: username.to_owned(), password: password.to_owned() };
         self.post("auth/login", &body).await
+    }
+
+    /// `POST /auth/logout`: revokes `token` on the server (204). A 401 means
+    /// the server already does not accept it ([`RestError::InvalidCredentials`]).
+    pub async fn logout(&self, token: &str) -> Result<(), RestError> {
+        let url = self.server.endpoint("auth/logout");
+        let response = self
+            .http
+            .post(url.clone())
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|source| RestError::Unreachable { url: url.to_string(), source })?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let text = response.text().await.unwrap_or_default();
+        Err(refusal(status, &text, None))
+    }
+
+    /// The server's description of the ban on `token`'s account (`banned
+    /// until …` or `banned permanently`): the body of the 403 that `/ws`
+    /// answers a banned account with, asked without upgrading. `None` when
+    /// the account is not banned or the server cannot be reached.
+    pub async fn ban_description(&self, token: &str) -> Option<String> {
+        let response = self.http.get(self.server.endpoint("ws")).bearer_auth(token).send().await.ok()?;
+        if response.status() != StatusCode::FORBIDDEN {
+            return None;
+        }
+        let body = response.json::<ErrorBody>().await.ok()?;
+        (body.error.code == codes::BANNED).then_some(body.error.message)
     }
 
     async fn post<B: serde::Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, RestError> {

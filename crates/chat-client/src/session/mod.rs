@@ -119,7 +119,32 @@ pub enum EndReason {
     Banned {
         /// The server's reason, when it sent one.
         reason: Option<String>,
+        /// Until when, when the server said (see [`BanLength`]).
+        length: Option<BanLength>,
     },
+}
+
+/// How long a ban lasts, as the server describes it: in the close reason
+/// when it says, otherwise in the 403 answer a banned token gets from `/ws`
+/// (`banned until <RFC 3339 time>` or `banned permanently`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BanLength {
+    /// The ban ends at this time.
+    Until(chat_api::Timestamp),
+    /// The ban does not end by itself.
+    Permanent,
+}
+
+impl BanLength {
+    /// Finds `until <time>` or `permanently` in a server's text.
+    pub fn from_description(text: &str) -> Option<Self> {
+        if let Some((_, after)) = text.split_once("until ") {
+            let time = after.split_whitespace().next()?.trim_end_matches([':', ',', ';', ')']);
+            let parsed = chrono::DateTime::parse_from_rfc3339(time).ok()?;
+            return Some(Self::Until(chat_api::Timestamp::from_unix_millis(parsed.timestamp_millis())));
+        }
+        text.contains("permanently").then_some(Self::Permanent)
+    }
 }
 
 /// What a successful join returns.
@@ -174,6 +199,16 @@ struct Shared {
     stop: CancellationToken,
 }
 
+/// How long the session's account is banned for, asked over HTTP; bounded
+/// in time, since it only adds detail to a notice.
+async fn ban_length(shared: &Shared) -> Option<BanLength> {
+    let token = shared.token.borrow().clone();
+    let rest = crate::RestClient::new(shared.server.clone());
+    let description =
+        tokio::time::timeout(shared.options.connect_timeout, rest.ban_description(&token)).await.ok()??;
+    BanLength::from_description(&description)
+}
+
 /// A logged-in connection to one server. Cloning shares it; dropping the
 /// last clone closes it.
 #[derive(Debug, Clone)]
@@ -223,6 +258,25 @@ impl Session {
     /// The rooms this session is in, in the order they were joined.
     pub fn rooms(&self) -> Vec<RoomName> {
         self.shared.rooms.lock().names()
+    }
+
+    /// Comes back after a kick: connects again with the same token, re-joins
+    /// every room the session was in and delivers what was missed meanwhile
+    /// (a [`SessionEvent::Reconnected`] and the messages, each once), then
+    /// carries on as before. For a session whose events ended with
+    /// [`SessionEvent::Ended`]; a running or closed session is left as it is.
+    /// A kick does not reconnect by itself: the moderator meant it, and it
+    /// is for the user to decide to come back.
+    pub async fn come_back(&self, events: &mut SessionEvents) -> Result<(), ConnectError> {
+        if !events.ended || self.shared.stop.is_cancelled() {
+            return Ok(());
+        }
+        let token = self.shared.token.subscribe();
+        let current = token.borrow().clone();
+        let connection = connection::open(&self.shared.server, &current, &self.shared.options).await?;
+        events.ended = false;
+        tokio::spawn(supervisor::come_back(self.shared.clone(), connection, token));
+        Ok(())
     }
 
     /// Replaces the token (after logging in again). The session reconnects

@@ -68,6 +68,7 @@ pub(super) async fn supervise(shared: Arc<Shared>, first: Connection, mut token:
         let announce = match next {
             Next::Stop => return,
             Next::End(reason) => {
+                let reason = with_ban_length(&shared, reason).await;
                 // Nothing more to do either way: if the front end is gone,
                 // nobody is left to tell.
                 shared.events.send(SessionEvent::Ended(reason)).await.ok();
@@ -85,6 +86,60 @@ pub(super) async fn supervise(shared: Arc<Shared>, first: Connection, mut token:
             Some(connection) => connection,
             None => return,
         };
+    }
+}
+
+/// After a kick, on a fresh connection: re-joins the rooms from where they
+/// were left, reports it like a reconnect, then supervises as usual.
+pub(super) async fn come_back(shared: Arc<Shared>, connection: Connection, mut token: watch::Receiver<String>) {
+    let connection = match rejoin(&connection.client, &shared).await {
+        Ok((mut report, missed)) => {
+            report.attempts = 1;
+            if !deliver(&shared, connection.client.clone(), report, missed).await {
+                return;
+            }
+            connection
+        }
+        Err(error) => {
+            let cause = error_chain(&error);
+            if shared.events.send(SessionEvent::ConnectionLost { cause }).await.is_err() {
+                return;
+            }
+            match reconnect(&shared, &mut token, false).await {
+                Some(connection) => connection,
+                None => return,
+            }
+        }
+    };
+    supervise(shared, connection, token).await;
+}
+
+/// Makes `connection` the session's, then sends a reconnect report and the
+/// missed messages after it; false when nobody listens any more. The
+/// connection is in place first, so a front end that sends what it held
+/// back when it sees the report finds it.
+async fn deliver(shared: &Shared, client: Arc<WsClient>, report: Reconnected, missed: Vec<Message>) -> bool {
+    shared.client.send_replace(Some(client));
+    if shared.events.send(SessionEvent::Reconnected(report)).await.is_err() {
+        return false;
+    }
+    for message in missed {
+        let event = SessionEvent::Server(ServerEvent::MessageReceived(message));
+        if shared.events.send(event).await.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+/// A ban whose close did not say how long it lasts: ask the server, so the
+/// user is told "until …" or "permanently".
+async fn with_ban_length(shared: &Shared, reason: EndReason) -> EndReason {
+    match reason {
+        EndReason::Banned { reason, length: None } => {
+            EndReason::Banned { reason, length: super::ban_length(shared).await }
+        }
+        other => other,
     }
 }
 
@@ -110,7 +165,10 @@ fn after_close(frame: CloseFrame, kicked: Option<Kicked>) -> Next {
         Some(reason.strip_prefix(prefix).unwrap_or(reason).trim().to_owned()).filter(|r| !r.is_empty())
     };
     match (frame.kind(), kicked) {
-        (Some(CloseCode::Banned), _) => Next::End(EndReason::Banned { reason: reason("banned:") }),
+        (Some(CloseCode::Banned), _) => {
+            let length = frame.reason.as_deref().and_then(super::BanLength::from_description);
+            Next::End(EndReason::Banned { reason: reason("banned:"), length })
+        }
         (_, Some(kicked)) => {
             Next::End(EndReason::Kicked { reason: Some(kicked.reason.to_string()).filter(|r| !r.is_empty()) })
         }
@@ -251,7 +309,8 @@ async fn reconnect(shared: &Shared, token: &mut watch::Receiver<String>, at_once
             }
             Err(ConnectError::Banned) => {
                 // As above: the session ends whether or not anyone listens.
-                shared.events.send(SessionEvent::Ended(EndReason::Banned { reason: None })).await.ok();
+                let reason = with_ban_length(shared, EndReason::Banned { reason: None, length: None }).await;
+                shared.events.send(SessionEvent::Ended(reason)).await.ok();
                 return None;
             }
             Err(error) => {
@@ -262,16 +321,7 @@ async fn reconnect(shared: &Shared, token: &mut watch::Receiver<String>, at_once
         match rejoin(&connection.client, shared).await {
             Ok((mut report, missed)) => {
                 report.attempts = backoff.attempts().max(1);
-                if shared.events.send(SessionEvent::Reconnected(report)).await.is_err() {
-                    return None;
-                }
-                for message in missed {
-                    let event = SessionEvent::Server(ServerEvent::MessageReceived(message));
-                    if shared.events.send(event).await.is_err() {
-                        return None;
-                    }
-                }
-                return Some(connection);
+                return deliver(shared, connection.client.clone(), report, missed).await.then_some(connection);
             }
             Err(error) => {
                 tracing::debug!(%error, "re-joining rooms failed; trying again");
@@ -355,7 +405,7 @@ mod tests {
     fn kicked_and_banned_end_the_session_with_their_reason() {
         assert_eq!(
             after_close(frame(Some(4003), Some("banned: spam")), None),
-            Next::End(EndReason::Banned { reason: Some("spam".into()) })
+            Next::End(EndReason::Banned { reason: Some("spam".into()), length: None })
         );
         assert_eq!(
             after_close(frame(Some(4001), Some("kicked: flood")), kick("too loud")),
@@ -367,6 +417,19 @@ mod tests {
         );
         // The notice alone is enough, whatever the close looked like.
         assert_eq!(after_close(frame(None, None), kick("")), Next::End(EndReason::Kicked { reason: None }));
+    }
+
+    #[test]
+    fn a_close_reason_that_says_how_long_is_read() {
+        let Next::End(EndReason::Banned { length, .. }) =
+            after_close(frame(Some(4003), Some("banned until 2030-01-02T03:04:05.000Z: spam")), None)
+        else {
+            panic!("a ban ends the session")
+        };
+        assert_eq!(
+            length,
+            Some(super::super::BanLength::Until(chat_api::Timestamp::from_unix_millis(1_893_553_445_000)))
+        );
     }
 
     #[test]

@@ -12,6 +12,11 @@ pub(crate) struct Cli {
     #[arg(long, global = true, env = "CHAT_SERVER", default_value = "http://localhost:3000", value_name = "URL")]
     pub(crate) server: ServerUrl,
 
+    /// Act as this saved account (see `whoami`). Needed when several
+    /// accounts are logged in to the server.
+    #[arg(long, global = true, env = "CHAT_USER", value_name = "NAME")]
+    pub(crate) user: Option<UserName>,
+
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -31,7 +36,8 @@ pub(crate) enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Log in and save the token for this server.
+    /// Log in and save the token for this server and user (other accounts'
+    /// tokens are kept).
     Login {
         /// The username.
         #[arg(long)]
@@ -40,8 +46,15 @@ pub(crate) enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Forget the saved token for this server.
+    /// Revoke the token on the server and forget it (the `--user` account,
+    /// or the only one logged in).
     Logout,
+    /// Say which account commands act as on this server, and until when its
+    /// token is valid.
+    Whoami {
+        #[command(flatten)]
+        auth: TokenArg,
+    },
     /// Chat interactively.
     Chat {
         /// Log in as this user (asks for the password).
@@ -51,7 +64,7 @@ pub(crate) enum Command {
         #[arg(long, env = "CHAT_TOKEN", hide_env_values = true)]
         token: Option<String>,
         /// The room to join first.
-        #[arg(long, default_value = "general")]
+        #[arg(long, default_value = "general", value_parser = room_name)]
         room: RoomName,
     },
     /// List the rooms.
@@ -66,9 +79,12 @@ pub(crate) enum Command {
     Send {
         #[command(flatten)]
         auth: TokenArg,
-        /// The room to send to.
-        #[arg(long)]
+        /// The room to send to (`#room` works too).
+        #[arg(long, value_parser = room_name)]
         room: RoomName,
+        /// Create the room when it does not exist (otherwise that fails).
+        #[arg(long)]
+        create: bool,
         /// The message; several words are joined with spaces.
         text: Vec<String>,
     },
@@ -76,8 +92,8 @@ pub(crate) enum Command {
     History {
         #[command(flatten)]
         auth: TokenArg,
-        /// The room.
-        #[arg(long)]
+        /// The room (`#room` works too); it must exist.
+        #[arg(long, value_parser = room_name)]
         room: RoomName,
         /// How many messages.
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -90,8 +106,8 @@ pub(crate) enum Command {
     Tail {
         #[command(flatten)]
         auth: TokenArg,
-        /// The room.
-        #[arg(long)]
+        /// The room (`#room` works too); it must exist.
+        #[arg(long, value_parser = room_name)]
         room: RoomName,
         /// Print each notification as the JSON-RPC frame the server sent.
         #[arg(long)]
@@ -105,6 +121,11 @@ pub(crate) struct TokenArg {
     /// Use this token instead of the saved one.
     #[arg(long, env = "CHAT_TOKEN", hide_env_values = true)]
     pub(crate) token: Option<String>,
+}
+
+/// A room name, with or without the `#` of `/join #room`.
+fn room_name(text: &str) -> Result<RoomName, String> {
+    RoomName::parse(text.strip_prefix('#').unwrap_or(text)).map_err(|error| error.to_string())
 }
 
 #[cfg(test)]
@@ -140,6 +161,18 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(parse(&["send", "--room", "no spaces allowed", "x"]).is_err());
+        assert!(matches!(parse(&["send", "--room", "#Lobby", "x"]).unwrap().command,
+            Command::Send { ref room, create: false, .. } if room.as_str() == "Lobby"));
+        assert!(parse(&["history", "--room", "##x"]).is_err());
+    }
+
+    #[test]
+    fn the_acting_user_is_global() {
+        let cli = parse(&["history", "--room", "general", "--user", "carol"]).unwrap();
+        assert_eq!(cli.user.as_ref().map(UserName::as_str), Some("carol"));
+        let cli = parse(&["--user", "admin", "whoami"]).unwrap();
+        assert_eq!(cli.user.as_ref().map(UserName::as_str), Some("admin"));
+        assert!(parse(&["whoami", "--user", "not a name"]).is_err());
     }
 
     #[test]

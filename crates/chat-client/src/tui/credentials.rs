@@ -28,6 +28,8 @@ pub(crate) struct Credentials {
     pub(crate) username: Option<UserName>,
     /// The role, when the token came from a login.
     pub(crate) role: Option<Role>,
+    /// When the token expires (Unix seconds), when saved with it.
+    pub(crate) expires_at: Option<i64>,
 }
 
 impl Credentials {
@@ -35,11 +37,16 @@ impl Credentials {
     pub(crate) fn from_token(token: String) -> Self {
         let token = token.trim().to_owned();
         let username = TokenClaims::read(&token).username;
-        Self { token, username, role: None }
+        Self { token, username, role: None, expires_at: None }
     }
 
     fn from_saved(saved: SavedToken) -> Self {
-        Self { token: saved.token, username: Some(saved.username), role: Some(saved.role) }
+        Self {
+            token: saved.token,
+            username: Some(saved.username),
+            role: Some(saved.role),
+            expires_at: Some(saved.expires_at),
+        }
     }
 }
 
@@ -53,23 +60,75 @@ fn now() -> i64 {
 }
 
 /// For the scripted commands: `--token` (or `CHAT_TOKEN`), else the saved
-/// token. Never asks.
-pub(crate) fn token_for_script(server: &ServerUrl, token: Option<String>, store: &TokenStore) -> Result<Credentials> {
+/// token of `--user` (or `CHAT_USER`), else the only account saved for the
+/// server. Never asks, and never guesses between several accounts.
+pub(crate) fn token_for_script(
+    server: &ServerUrl,
+    token: Option<String>,
+    user: Option<&UserName>,
+    store: &TokenStore,
+) -> Result<Credentials> {
     if let Some(token) = token.filter(|t| !t.trim().is_empty()) {
-        return Ok(Credentials::from_token(token));
+        let credentials = Credentials::from_token(token);
+        if let (Some(wanted), Some(holder)) = (user, &credentials.username)
+            && wanted.key() != holder.key()
+        {
+            return Err(CliError::Usage(format!("the given token is {holder}'s, not {wanted}'s")).into());
+        }
+        return Ok(credentials);
     }
-    match store.load(server)? {
-        Some(saved) if saved.is_expired_at(now()) => Err(CliError::NotLoggedIn(format!(
+    let saved = pick_account(server, store.accounts(server)?, user, now())?;
+    Ok(Credentials::from_saved(saved))
+}
+
+/// The saved account `user` (or the only one) of `server`, expired or not:
+/// for `logout`, which must be able to remove a stale token.
+pub(crate) fn pick_saved(server: &ServerUrl, user: Option<&UserName>, store: &TokenStore) -> Result<SavedToken> {
+    Ok(pick_account(server, store.accounts(server)?, user, i64::MIN)?)
+}
+
+/// Which saved account of `server` a command acts as: `user`'s when given,
+/// otherwise the only one saved. Several accounts and no `user` is an
+/// error listing them, so a script never acts as somebody else because a
+/// different account logged in last.
+pub(crate) fn pick_account(
+    server: &ServerUrl,
+    accounts: Vec<SavedToken>,
+    user: Option<&UserName>,
+    now: i64,
+) -> Result<SavedToken, CliError> {
+    let chosen = match user {
+        Some(user) => accounts.into_iter().find(|saved| saved.username.key() == user.key()).ok_or_else(|| {
+            CliError::NotLoggedIn(format!(
+                "{user} is not logged in to {server}; run `bidirectional-chat-client login --username {user}`"
+            ))
+        })?,
+        None => {
+            let mut accounts = accounts;
+            match accounts.len() {
+                0 => {
+                    return Err(CliError::NotLoggedIn(format!(
+                        "not logged in to {server}; run `bidirectional-chat-client login --username NAME` or pass --token"
+                    )));
+                }
+                1 => accounts.remove(0),
+                _ => {
+                    let names: Vec<&str> = accounts.iter().map(|saved| saved.username.as_str()).collect();
+                    return Err(CliError::Usage(format!(
+                        "several accounts are logged in to {server} ({}); say which with --user NAME (or CHAT_USER)",
+                        names.join(", ")
+                    )));
+                }
+            }
+        }
+    };
+    if chosen.is_expired_at(now) {
+        return Err(CliError::NotLoggedIn(format!(
             "the saved token of {} for {server} has expired; run `bidirectional-chat-client login --username {}`",
-            saved.username, saved.username
-        ))
-        .into()),
-        Some(saved) => Ok(Credentials::from_saved(saved)),
-        None => Err(CliError::NotLoggedIn(format!(
-            "not logged in to {server}; run `bidirectional-chat-client login --username NAME` or pass --token"
-        ))
-        .into()),
+            chosen.username, chosen.username
+        )));
     }
+    Ok(chosen)
 }
 
 /// Reads a password: the first line of stdin with `from_stdin`, otherwise
@@ -146,15 +205,25 @@ pub(crate) async fn log_in(
 }
 
 /// For `chat`: `--token`, or `--username` with a password prompt, or a menu.
+/// `--user` uses that account's saved token, or asks for its password when
+/// none is saved or it has expired.
 pub(crate) async fn for_chat(
     rest: &RestClient,
     store: &TokenStore,
+    user: Option<UserName>,
     username: Option<UserName>,
     token: Option<String>,
 ) -> Result<Credentials> {
     if let Some(token) = token.filter(|t| !t.trim().is_empty()) {
-        return Ok(Credentials::from_token(token));
+        return token_for_script(rest.server(), Some(token), user.as_ref(), store);
     }
+    if let Some(user) = &user
+        && username.is_none()
+        && let Some(saved) = store.load(rest.server(), user)?.filter(|saved| !saved.is_expired_at(now()))
+    {
+        return Ok(Credentials::from_saved(saved));
+    }
+    let username = username.or(user);
     if !stdin_is_terminal() {
         return Err(CliError::Usage(
             "chat asks how to log in, but stdin is not a terminal; pass --token (or set CHAT_TOKEN)".to_owned(),
@@ -184,13 +253,12 @@ async fn menu(rest: &RestClient, store: &TokenStore) -> Result<Credentials> {
     const LOGIN: &str = "Login with username/password";
     const PASTE: &str = "Use existing token (paste)";
     const REGISTER: &str = "Register a new account";
-    let saved = store.load(rest.server()).unwrap_or(None).filter(|s| !s.is_expired_at(now()));
+    let mut saved = store.accounts(rest.server()).unwrap_or_default();
+    saved.retain(|saved| !saved.is_expired_at(now()));
     let mut items = vec![LOGIN.to_owned(), PASTE.to_owned()];
-    if let Some(saved) = &saved {
-        items.push(format!("Use saved token ({})", saved.username));
-    }
+    items.extend(saved.iter().map(|saved| format!("Use saved token of {} ({})", saved.username, saved.role)));
     items.push(REGISTER.to_owned());
-    let default = if saved.is_some() { 2 } else { 0 };
+    let default = if saved.len() == 1 { 2 } else { 0 };
     let server = rest.server().to_string();
     let chosen = blocking(move || {
         dialoguer::Select::with_theme(&dialoguer::theme::ColorfulTheme::default())
@@ -198,18 +266,20 @@ async fn menu(rest: &RestClient, store: &TokenStore) -> Result<Credentials> {
             .items(&items)
             .default(default)
             .interact()
-            .map(|index| items[index].clone())
+            .map(|index| (index, items[index].clone()))
             .context("nothing chosen")
     })
     .await?;
-    match chosen.as_str() {
-        LOGIN => log_in_interactively(rest, store, None).await,
-        PASTE => {
+    match chosen {
+        (_, item) if item == LOGIN => log_in_interactively(rest, store, None).await,
+        (_, item) if item == PASTE => {
             let token = blocking(|| password::ask("Token", None, |_| Ok(())).context("no token entered")).await?;
             Ok(Credentials::from_token(token))
         }
-        REGISTER => register_interactively(rest, store).await,
-        _ => saved.map(Credentials::from_saved).context("the saved token disappeared"),
+        (_, item) if item == REGISTER => register_interactively(rest, store).await,
+        (index, _) => {
+            saved.into_iter().nth(index - 2).map(Credentials::from_saved).context("the saved token disappeared")
+        }
     }
 }
 
@@ -263,4 +333,53 @@ async fn register_interactively(rest: &RestClient, store: &TokenStore) -> Result
     let (saved, path) = log_in(rest, store, &username, &password).await?;
     eprintln!("Logged in; token saved to {}", path.display());
     Ok(Credentials::from_saved(saved))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_900_000_000;
+
+    fn saved(name: &str, expires_at: i64) -> SavedToken {
+        SavedToken {
+            server: "http://localhost:3000".into(),
+            username: UserName::parse(name).unwrap(),
+            role: Role::User,
+            token: format!("token-of-{name}"),
+            expires_at,
+        }
+    }
+
+    fn pick(accounts: &[SavedToken], user: Option<&str>) -> Result<String, CliError> {
+        let server = ServerUrl::parse("localhost:3000").unwrap();
+        let user = user.map(|name| UserName::parse(name).unwrap());
+        pick_account(&server, accounts.to_vec(), user.as_ref(), NOW).map(|saved| saved.username.to_string())
+    }
+
+    #[test]
+    fn the_acting_account_is_never_a_guess() {
+        let carol = saved("carol", NOW + 60);
+        let admin = saved("admin", NOW + 60);
+        // One account: that one, with or without --user.
+        assert_eq!(pick(std::slice::from_ref(&carol), None).unwrap(), "carol");
+        assert_eq!(pick(std::slice::from_ref(&carol), Some("Carol")).unwrap(), "carol");
+        // Several: only with --user; the refusal lists them.
+        let both = [admin, carol];
+        match pick(&both, None) {
+            Err(CliError::Usage(text)) => assert!(text.contains("admin, carol") && text.contains("--user"), "{text}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(pick(&both, Some("carol")).unwrap(), "carol");
+        assert_eq!(pick(&both, Some("admin")).unwrap(), "admin");
+        // Nobody, or not the one asked for: log in first.
+        assert!(
+            matches!(pick(&both, Some("bob")), Err(CliError::NotLoggedIn(text)) if text.contains("login --username bob"))
+        );
+        assert!(matches!(pick(&[], None), Err(CliError::NotLoggedIn(_))));
+        // An expired token is not used.
+        assert!(
+            matches!(pick(&[saved("carol", NOW)], None), Err(CliError::NotLoggedIn(text)) if text.contains("expired"))
+        );
+    }
 }

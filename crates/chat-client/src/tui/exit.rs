@@ -10,6 +10,7 @@
 //! | 4 | refused by the server: name taken or invalid, forbidden, banned, kicked |
 //! | 5 | rate limited |
 //! | 6 | the server could not be reached, or the connection was lost |
+//! | 7 | no such room (commands that only read never create one) |
 //! | 130 | Ctrl-C (see `exit_on_interrupt` in the parent module) |
 
 use std::process::ExitCode;
@@ -32,6 +33,9 @@ pub(crate) enum CliError {
     /// The session ended because of the server (kicked, banned).
     #[error("{0}")]
     Removed(String),
+    /// The room does not exist, and the command may not create it.
+    #[error("{0}")]
+    NoSuchRoom(String),
 }
 
 pub(crate) const USAGE: u8 = 2;
@@ -39,6 +43,7 @@ pub(crate) const AUTH: u8 = 3;
 pub(crate) const REFUSED: u8 = 4;
 pub(crate) const RATE_LIMITED: u8 = 5;
 pub(crate) const UNREACHABLE: u8 = 6;
+pub(crate) const NO_SUCH_ROOM: u8 = 7;
 
 /// The exit code for an error: the first cause in the chain that has one.
 pub(crate) fn code_for(error: &anyhow::Error) -> u8 {
@@ -51,6 +56,7 @@ fn code_of(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
             CliError::Usage(_) => USAGE,
             CliError::NotLoggedIn(_) => AUTH,
             CliError::Removed(_) => REFUSED,
+            CliError::NoSuchRoom(_) => NO_SUCH_ROOM,
         });
     }
     if let Some(error) = cause.downcast_ref::<RestError>() {
@@ -116,6 +122,8 @@ mod tests {
         assert_eq!(code_for(&forbidden), REFUSED);
 
         assert_eq!(code_for(&anyhow::Error::new(CliError::Usage("no tty".into()))), USAGE);
+        let missing = anyhow::Error::new(CliError::NoSuchRoom("no #x".into())).context("history");
+        assert_eq!(code_for(&missing), NO_SUCH_ROOM);
         assert_eq!(code_for(&anyhow::anyhow!("something odd")), 1);
     }
 }

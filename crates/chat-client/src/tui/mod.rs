@@ -5,7 +5,7 @@
 //! - [`credentials`] and [`token_store`]: where the token comes from, and
 //!   where it is kept; prompts only on a terminal;
 //! - [`password`]: the hidden prompts, for passwords and tokens;
-//! - [`account`]: `register`, `login`, `logout`;
+//! - [`account`]: `register`, `login`, `logout`, `whoami`;
 //! - [`scripted`]: `rooms`, `send`, `history`, `tail` (stdout only);
 //! - [`chat`]: the interactive client;
 //! - [`render`]: every line printed, the only place with colours, and the
@@ -50,23 +50,29 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         tokio::spawn(exit_on_interrupt());
     }
     let server = cli.server;
+    let user = cli.user;
     match cli.command {
         Command::Register { username, display_name, password_stdin } => {
             account::register(server, username, display_name, password_stdin).await?;
         }
         Command::Login { username, password_stdin } => account::login(server, username, password_stdin).await?,
-        Command::Logout => account::logout(&server)?,
+        Command::Logout => account::logout(server, user).await?,
+        Command::Whoami { auth } => account::whoami(&server, auth.token, user)?,
         Command::Chat { username, token, room } => {
-            if chat::run(server, username, token, room).await? == chat::Outcome::Removed {
+            if chat::run(server, user, username, token, room).await? == chat::Outcome::Removed {
                 return Ok(ExitCode::from(exit::REFUSED));
             }
         }
-        Command::Rooms { auth, json } => scripted::rooms(server, auth.token, json).await?,
-        Command::Send { auth, room, text } => scripted::send(server, auth.token, room, text).await?,
-        Command::History { auth, room, limit, json } => {
-            scripted::history(server, auth.token, room, limit, json).await?;
+        Command::Rooms { auth, json } => scripted::rooms(scripted::Who::new(server, auth, user), json).await?,
+        Command::Send { auth, room, create, text } => {
+            scripted::send(scripted::Who::new(server, auth, user), room, create, text).await?;
         }
-        Command::Tail { auth, room, json } => scripted::tail(server, auth.token, room, json).await?,
+        Command::History { auth, room, limit, json } => {
+            scripted::history(scripted::Who::new(server, auth, user), room, limit, json).await?;
+        }
+        Command::Tail { auth, room, json } => {
+            scripted::tail(scripted::Who::new(server, auth, user), room, json).await?
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

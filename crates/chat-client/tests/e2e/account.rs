@@ -95,9 +95,12 @@ async fn login_saves_a_private_token_and_logout_forgets_it() {
     let said = stdout(&output);
     assert!(said.contains("as alice"), "{said}");
 
-    let tokens: Vec<_> =
+    let servers: Vec<_> =
         std::fs::read_dir(cli.config_dir().join("tokens")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(servers.len(), 1);
+    let tokens: Vec<_> = std::fs::read_dir(&servers[0]).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(tokens.len(), 1);
+    assert!(tokens[0].ends_with("alice.json"), "{}", tokens[0].display());
     assert!(said.contains(&tokens[0].display().to_string()), "says where: {said}");
     #[cfg(unix)]
     {
@@ -148,4 +151,114 @@ async fn an_unreachable_server_has_its_own_exit_code() {
     let output = cli.run(&["login", "--username", "alice", "--password-stdin"], "alice123\n").await;
     assert_exit(&output, 6);
     assert!(stderr(&output).contains("cannot reach"), "{}", stderr(&output));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_account_keeps_its_token_and_scripts_never_act_as_someone_else() {
+    let server = TestServer::spawn().await;
+    let cli = Cli::new(&server);
+    assert_success(&cli.run(&["register", "--username", "carol", "--password-stdin"], "carol-secret\n").await);
+    cli.login("carol", "carol-secret").await;
+    cli.login("moderator", "mod123").await;
+    cli.login("admin", "admin123").await;
+
+    // Three accounts: a command without --user refuses and lists them.
+    let unsure = cli.run(&["send", "--room", "general", "who am I?"], "").await;
+    assert_exit(&unsure, 2);
+    assert!(
+        stderr(&unsure).contains("admin, carol, moderator") && stderr(&unsure).contains("--user"),
+        "{}",
+        stderr(&unsure)
+    );
+    let whoami = cli.run(&["whoami"], "").await;
+    assert_exit(&whoami, 2);
+
+    // With --user (or CHAT_USER) it acts as that account, and says so.
+    let sent = cli.run(&["--user", "carol", "send", "--room", "general", "from carol"], "").await;
+    assert_success(&sent);
+    assert!(stderr(&sent).contains("as carol"), "{}", stderr(&sent));
+    let whoami = cli.run(&["whoami", "--user", "carol"], "").await;
+    assert_success(&whoami);
+    let said = stdout(&whoami);
+    assert!(said.contains("carol (user) on http://") && said.contains("valid until"), "{said}");
+    let mut command = cli.command();
+    command.args(["whoami"]).env("CHAT_USER", "moderator");
+    let by_env = command.output().unwrap();
+    assert!(String::from_utf8_lossy(&by_env.stdout).contains("moderator (moderator)"), "{by_env:?}");
+
+    let history = cli.run(&["history", "--room", "general", "--user", "carol"], "").await;
+    let text = stdout(&history);
+    assert!(text.contains("<carol> from carol") && !text.contains("<admin> from carol"), "{text}");
+
+    // Logging one account out leaves the others.
+    assert_success(&cli.run(&["logout", "--user", "admin"], "").await);
+    assert_exit(&cli.run(&["whoami", "--user", "admin"], "").await, 3);
+    assert_success(&cli.run(&["whoami", "--user", "moderator"], "").await);
+    assert_success(&cli.run(&["logout", "--user", "moderator"], "").await);
+    // One account left: it is the one, unambiguously.
+    let whoami = cli.run(&["whoami"], "").await;
+    assert!(stdout(&whoami).starts_with("carol (user)"), "{}", stdout(&whoami));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_without_the_server_removes_the_token_locally_and_says_so() {
+    let server = TestServer::spawn().await;
+    let cli = Cli::new(&server);
+    cli.login("alice", "alice123").await;
+    server.stop().await;
+    let output = cli.run(&["logout"], "").await;
+    assert_success(&output);
+    assert!(stderr(&output).contains("removed locally only"), "{}", stderr(&output));
+    assert_exit(&cli.run(&["whoami"], "").await, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs POST /auth/logout"]
+async fn logout_revokes_the_token_on_the_server() {
+    let server = TestServer::spawn().await;
+    let cli = Cli::new(&server);
+    cli.login("alice", "alice123").await;
+    let saved = saved_tokens(&cli);
+    assert_eq!(saved.len(), 1);
+    let token = saved[0]["token"].as_str().unwrap().to_owned();
+
+    let output = cli.run(&["logout"], "").await;
+    assert_success(&output);
+    assert!(stdout(&output).contains("revoked"), "{}", stdout(&output));
+    assert!(saved_tokens(&cli).is_empty());
+
+    let url = chat_client::ServerUrl::parse(&server.url).unwrap();
+    let again = chat_client::Session::connect(url, token, chat_client::SessionOptions::default()).await;
+    assert!(matches!(again, Err(chat_client::ConnectError::TokenRejected)), "{:?}", again.map(|_| ()));
+}
+
+/// The saved token files of `cli`, parsed.
+fn saved_tokens(cli: &Cli) -> Vec<serde_json::Value> {
+    let mut found = Vec::new();
+    let Ok(servers) = std::fs::read_dir(cli.config_dir().join("tokens")) else { return found };
+    for server in servers {
+        for file in std::fs::read_dir(server.unwrap().path()).unwrap() {
+            let text = std::fs::read_to_string(file.unwrap().path()).unwrap();
+            found.push(serde_json::from_str(&text).unwrap());
+        }
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_with_user_uses_that_accounts_saved_token() {
+    let server = TestServer::spawn().await;
+    let cli = Cli::new(&server);
+    cli.login("alice", "alice123").await;
+    cli.login("moderator", "mod123").await;
+    let scenario = tokio::task::spawn_blocking(move || {
+        let mut chat = pty::spawn(&cli, &["--user", "alice", "chat"]);
+        // Straight in, without a menu, as alice rather than the moderator.
+        expect(&mut chat, "the client", "as alice (user)");
+        expect(&mut chat, "the client", "joined #general");
+        chat.send("/quit\r").unwrap();
+        exit_status(chat)
+    });
+    let status = tokio::time::timeout(WAIT * 2, scenario).await.expect("the scenario finishes").expect("no panic");
+    assert!(status.ends_with(", 0)"), "{status}");
 }

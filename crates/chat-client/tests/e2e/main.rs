@@ -7,6 +7,7 @@
 
 mod account;
 mod chat_pty;
+mod chat_screen;
 mod pty;
 mod reconnect;
 mod scripted;

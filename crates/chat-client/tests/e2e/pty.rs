@@ -47,3 +47,64 @@ fn unread(terminal: &mut Terminal) -> String {
     }
     String::from_utf8_lossy(&shown).into_owned()
 }
+
+/// Rows and columns of the pseudo terminals whose screen is checked: tall
+/// enough that a scenario never scrolls off it.
+const SCREEN: (u16, u16) = (100, 120);
+
+/// A client in a pty, with what it printed rendered on a screen the way a
+/// terminal would: cursor moves, erased rows and all. Tests of what a
+/// person sees (a line shown once, a status row that is redrawn rather
+/// than repeated) read this rather than the raw bytes.
+pub(crate) struct Screen {
+    pub(crate) terminal: Terminal,
+    parser: vt100::Parser,
+    who: &'static str,
+}
+
+impl Screen {
+    pub(crate) fn spawn(cli: &Cli, args: &[&str], who: &'static str) -> Self {
+        let mut terminal = spawn(cli, args);
+        terminal.get_process_mut().set_window_size(SCREEN.1, SCREEN.0).expect("window size");
+        Self { terminal, parser: vt100::Parser::new(SCREEN.0, SCREEN.1, 0), who }
+    }
+
+    pub(crate) fn send(&mut self, text: &str) {
+        self.terminal.send(text).expect("typing into the pty");
+    }
+
+    /// The screen's text, trailing blank rows left out.
+    pub(crate) fn text(&self) -> String {
+        self.parser.screen().contents().trim_end().to_owned()
+    }
+
+    /// Reads what the client prints until `ready` holds for the screen;
+    /// returns the screen. Panics with the screen after [`WAIT`].
+    #[track_caller]
+    pub(crate) fn wait_for(&mut self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + WAIT;
+        let mut chunk = [0u8; 4096];
+        loop {
+            let text = self.text();
+            if ready(&text) {
+                return text;
+            }
+            assert!(std::time::Instant::now() < deadline, "{} never showed {what}; the screen:\n{text}", self.who);
+            match self.terminal.try_read(&mut chunk) {
+                Ok(0) => panic!("{} exited before showing {what}; the screen:\n{text}", self.who),
+                Ok(read) => self.parser.process(&chunk[..read]),
+                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(error) => panic!("{} could not be read ({error}); the screen:\n{text}", self.who),
+            }
+        }
+    }
+}
+
+/// The row just above the last prompt on `screen` (the status row), if any.
+pub(crate) fn status_row<'s>(screen: &'s str, prompt: &str) -> Option<&'s str> {
+    let rows: Vec<&str> = screen.lines().collect();
+    let at = rows.iter().rposition(|row| row.starts_with(prompt))?;
+    at.checked_sub(1).map(|above| rows[above].trim_end())
+}

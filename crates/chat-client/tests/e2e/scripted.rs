@@ -39,7 +39,7 @@ async fn rooms_lists_rooms_and_send_refuses_bad_input() {
     let server = TestServer::spawn().await;
     let bob = Cli::new(&server);
     bob.login("bob", "bob123").await;
-    assert_success(&bob.run(&["send", "--room", "Lobby", "hi"], "").await);
+    assert_success(&bob.run(&["send", "--create", "--room", "Lobby", "hi"], "").await);
 
     let rooms = bob.run(&["rooms"], "").await;
     assert_success(&rooms);
@@ -120,13 +120,8 @@ async fn a_kicked_tail_stops_with_the_reason_and_does_not_reconnect() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_banned_tail_stops_and_says_so() {
+async fn a_banned_tail_stops_and_says_for_how_long() {
     let server = TestServer::spawn().await;
-    let bob = Cli::new(&server);
-    bob.login("bob", "bob123").await;
-    let mut tail = bob.spawn(&["tail", "--room", "general"]);
-    tail.stderr_line(|l| l.contains("following")).await;
-
     let moderator = server.token("moderator", "mod123").await;
     let (session, _events) = chat_client::Session::connect(
         chat_client::ServerUrl::parse(&server.url).unwrap(),
@@ -135,15 +130,65 @@ async fn a_banned_tail_stops_and_says_so() {
     )
     .await
     .unwrap();
-    session
-        .ban_user(&chat_api::UserName::parse("bob").unwrap(), &chat_api::Reason::parse("spam").unwrap(), None)
-        .await
-        .unwrap();
+    for (name, password, duration, said) in [
+        ("bob", "bob123", None, "banned permanently: spam"),
+        ("alice", "alice123", Some(std::time::Duration::from_secs(7200)), "banned until 20"),
+    ] {
+        let cli = Cli::new(&server);
+        cli.login(name, password).await;
+        let mut tail = cli.spawn(&["tail", "--room", "general"]);
+        tail.stderr_line(|l| l.contains("following")).await;
+        session
+            .ban_user(&chat_api::UserName::parse(name).unwrap(), &chat_api::Reason::parse("spam").unwrap(), duration)
+            .await
+            .unwrap();
+        let line = tail.stderr_line(|l| l.contains("banned")).await;
+        assert!(line.contains(said), "{line}");
+        assert_eq!(tail.exit_code().await, Some(4));
 
-    tail.stderr_line(|l| l.contains("banned")).await;
-    assert_eq!(tail.exit_code().await, Some(4));
+        // A banned user cannot come back in either.
+        let again = cli.run(&["rooms"], "").await;
+        assert_exit(&again, 4);
+    }
+}
 
-    // A banned user cannot come back in either.
-    let again = bob.run(&["rooms"], "").await;
-    assert_exit(&again, 4);
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reading_commands_never_create_rooms() {
+    let server = TestServer::spawn().await;
+    let bob = Cli::new(&server);
+    bob.login("bob", "bob123").await;
+    let rooms = || async { stdout(&bob.run(&["rooms", "--json"], "").await) };
+
+    for args in [&["history", "--room", "no-such-room"][..], &["tail", "--room", "#no-such-room"]] {
+        let output = bob.run(args, "").await;
+        assert_exit(&output, 7);
+        assert!(stderr(&output).contains("no room #no-such-room"), "{}", stderr(&output));
+    }
+    // Sending needs --create to make a room, and says so.
+    let output = bob.run(&["send", "--room", "no-such-room", "hello?"], "").await;
+    assert_exit(&output, 7);
+    assert!(stderr(&output).contains("--create"), "{}", stderr(&output));
+    assert!(!rooms().await.contains("no-such-room"), "{}", rooms().await);
+
+    // `#room` works as in `/join`, and --create creates.
+    let created = bob.run(&["send", "--create", "--room", "#Fresh", "first words"], "").await;
+    assert_success(&created);
+    assert!(stderr(&created).contains("sent to #Fresh as bob"), "{}", stderr(&created));
+    let history = bob.run(&["history", "--room", "#fresh"], "").await;
+    assert_success(&history);
+    assert!(stdout(&history).contains("<bob> first words"), "{}", stdout(&history));
+
+    // A deleted room stays deleted when somebody reads it.
+    let admin = server.token("admin", "admin123").await;
+    let (session, _events) = chat_client::Session::connect(
+        chat_client::ServerUrl::parse(&server.url).unwrap(),
+        admin,
+        chat_client::SessionOptions::default(),
+    )
+    .await
+    .unwrap();
+    session.delete_room(&chat_api::RoomId::parse("fresh").unwrap()).await.unwrap();
+    assert_exit(&bob.run(&["history", "--room", "fresh"], "").await, 7);
+    assert_exit(&bob.run(&["send", "--room", "fresh", "anyone?"], "").await, 7);
+    assert!(!rooms().await.to_lowercase().contains("fresh"), "{}", rooms().await);
 }

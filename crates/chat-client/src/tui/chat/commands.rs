@@ -24,6 +24,7 @@ impl Chat {
             Command::Switch(room) => {
                 if self.is_joined(&room.id()) {
                     self.current = Some(room.id());
+                    self.refresh_status();
                     self.out_notice(&format!("now talking in #{room}"));
                 } else {
                     self.out_error(&format!("you are not in #{room}"), Some(&format!("/join {room}")));
@@ -116,12 +117,14 @@ impl Chat {
         let id = room.id();
         if self.is_joined(&id) {
             self.current = Some(id);
+            self.refresh_status();
             self.out_notice(&format!("now talking in #{room}"));
             return;
         }
         match self.session.join_room(&room).await {
             Ok(joined) => {
                 self.current = Some(joined.room_id.clone());
+                self.refresh_status();
                 let header = self.painter.joined(&joined.room_name, &joined.users, &self.view());
                 self.out(header);
                 for message in &joined.messages {
@@ -157,21 +160,23 @@ impl Chat {
     /// (the next prompt shows the change): talk in another joined room.
     fn switch_away_from(&mut self, gone: &RoomId) {
         self.current = self.session.rooms().iter().map(RoomName::id).find(|id| id != gone);
+        self.refresh_status();
         match self.current.clone() {
             Some(room) => self.out_notice(&format!("now talking in #{room}")),
             None => self.out_notice("you are in no room now; /join <room> to talk"),
         }
     }
 
-    /// The current room vanished while a line was being typed (deleted by
-    /// someone else). The prompt cannot change under the user's cursor, so
-    /// rather than silently sending that line elsewhere, no room is current
-    /// until the user picks one.
+    /// The current room vanished (deleted by someone, or found gone after a
+    /// reconnect): talk in another joined room, and say so. A line being
+    /// typed under the old prompt is not sent anywhere (see `prompt_room`).
     pub(super) fn current_room_vanished(&mut self, room: &RoomId) {
-        self.current = None;
-        let others: Vec<String> = self.session.rooms().iter().map(|name| format!("/switch {name}")).collect();
-        let hint = if others.is_empty() { "/join <room>".to_owned() } else { others.join(" or ") };
-        self.out_error(&format!("#{room} no longer exists; this line goes nowhere"), Some(&hint));
+        self.current = self.session.rooms().iter().map(RoomName::id).find(|id| id != room);
+        self.refresh_status();
+        match self.current.clone() {
+            Some(now) => self.out_notice(&format!("#{room} was deleted; now talking in #{now}")),
+            None => self.out_error(&format!("#{room} was deleted; you are in no room now"), Some("/join <room>")),
+        }
     }
 
     async fn history(&mut self, count: usize) {

@@ -3,20 +3,23 @@
 
 mod commands;
 mod input;
+mod outbox;
 mod output;
+mod sending;
 mod slash;
 mod typing;
 
 use std::{collections::VecDeque, time::Instant};
 
 use anyhow::{Context, Result};
-use chat_api::{ErrorCode, MessageId, MessageText, RoomId, RoomName, ServerEvent, UserName};
+use chat_api::{ErrorCode, MessageId, RoomId, RoomName, ServerEvent, UserName};
 use chat_client::{
     CallError, ConnectError, RestClient, ServerUrl, Session, SessionEvent, SessionEvents, SessionOptions,
 };
 
 use self::{
     input::{FromInput, Input},
+    outbox::Outbox,
     output::Output,
     slash::Line,
     typing::{OthersTyping, OwnTyping},
@@ -39,13 +42,14 @@ pub(crate) enum Outcome {
 /// `chat`.
 pub(crate) async fn run(
     server: ServerUrl,
+    user: Option<UserName>,
     username: Option<UserName>,
     token: Option<String>,
     room: RoomName,
 ) -> Result<Outcome> {
     let store = TokenStore::locate()?;
     let rest = RestClient::new(server.clone());
-    let mut credentials = credentials::for_chat(&rest, &store, username, token).await?;
+    let mut credentials = credentials::for_chat(&rest, &store, user, username, token).await?;
     let (session, events) = connect(&rest, &store, &mut credentials).await?;
     let (input, output) = input::start()?;
     let mut chat = Chat {
@@ -58,10 +62,14 @@ pub(crate) async fn run(
         store,
         me: credentials.username,
         current: None,
+        prompt_room: None,
         own_typing: OwnTyping::default(),
         others_typing: OthersTyping::default(),
         sent_ids: VecDeque::new(),
+        outbox: Outbox::default(),
+        told_why_waiting: false,
         removed: false,
+        kicked: false,
         events_done: false,
     };
     let who = match (&chat.me, credentials.role) {
@@ -122,12 +130,22 @@ struct Chat {
     me: Option<UserName>,
     /// The room messages go to.
     current: Option<RoomId>,
+    /// The room the prompt on screen names. A line typed under a prompt for
+    /// another room than `current` (it changed meanwhile) is not sent.
+    prompt_room: Option<RoomId>,
     own_typing: OwnTyping,
     others_typing: OthersTyping,
     /// Ids of messages sent while `me` is unknown.
     sent_ids: VecDeque<MessageId>,
-    /// Kicked or banned: the next line ends the chat.
+    /// Lines typed and not sent yet.
+    outbox: Outbox,
+    /// Why lines wait has been said since the queue was last empty.
+    told_why_waiting: bool,
+    /// Kicked or banned: the next line ends the chat (but `/reconnect`
+    /// after a kick).
     removed: bool,
+    /// The end was a kick, which the user may come back from.
+    kicked: bool,
     events_done: bool,
 }
 
@@ -176,8 +194,10 @@ impl Chat {
     }
 
     async fn run(&mut self) -> Result<Outcome> {
-        self.input.read_line(self.prompt())?;
+        self.ask_line()?;
         loop {
+            let resend_at = self.outbox.wake_at();
+            let typing_ends = self.others_typing.next_expiry();
             tokio::select! {
                 reply = self.input.next() => {
                     let Some(reply) = reply else { return Ok(self.outcome()) };
@@ -187,26 +207,67 @@ impl Chat {
                         FromInput::Keystroke => self.key_pressed(),
                         FromInput::Line(line) => {
                             if self.removed {
+                                if self.kicked && line.trim() == "/reconnect" {
+                                    self.come_back().await;
+                                    self.ask_line()?;
+                                    continue;
+                                }
                                 return Ok(Outcome::Removed);
                             }
                             match self.handle_line(&line).await {
                                 Flow::Quit => return Ok(Outcome::Quit),
-                                Flow::Continue => self.input.read_line(self.prompt())?,
+                                Flow::Continue => self.ask_line()?,
                                 Flow::AwaitingInput => {}
                             }
                         }
                         FromInput::Password(password) => {
                             self.finish_login(password).await;
-                            self.input.read_line(self.prompt())?;
+                            self.ask_line()?;
                         }
                     }
                 }
                 event = self.events.next(), if !self.events_done => match event {
-                    Some(event) => self.show(event),
+                    Some(event) => self.show(event).await,
                     None => self.events_done = true,
                 },
+                () = sleep_until(resend_at), if resend_at.is_some() => self.flush().await,
+                () = sleep_until(typing_ends.map(tokio::time::Instant::from_std)), if typing_ends.is_some() => {
+                    self.others_typing.expire(Instant::now());
+                    self.refresh_status();
+                }
             }
         }
+    }
+
+    /// Back after a kick, in the same rooms (see [`Session::come_back`]).
+    async fn come_back(&mut self) {
+        match self.session.come_back(&mut self.events).await {
+            Ok(()) => {
+                self.removed = false;
+                self.kicked = false;
+                self.events_done = false;
+                self.out_notice("connecting again");
+            }
+            Err(error) => {
+                let error = anyhow::Error::new(error);
+                self.out_error(
+                    &format!("cannot come back: {error:#}"),
+                    Some("/reconnect to try again, Enter to leave"),
+                );
+            }
+        }
+    }
+
+    /// Asks for the next line, remembering which room its prompt names.
+    fn ask_line(&mut self) -> Result<()> {
+        self.prompt_room = self.current.clone();
+        self.input.read_line(self.prompt())
+    }
+
+    /// Shows who is typing on the status row.
+    fn refresh_status(&mut self) {
+        let text = self.others_typing.status(self.current.as_ref());
+        self.output.status(&text);
     }
 
     fn outcome(&self) -> Outcome {
@@ -248,6 +309,16 @@ impl Chat {
                 Flow::Continue
             }
             Ok(Line::Message(text)) => {
+                if self.prompt_room != self.current {
+                    // The prompt named a room that is gone (or changed
+                    // meanwhile): sending elsewhere would surprise.
+                    let was = self.prompt_room.as_ref().map_or_else(|| "no room".to_owned(), |room| format!("#{room}"));
+                    self.out_error(
+                        &format!("not sent: it was typed for {was}: {}", sending::excerpt(&text)),
+                        Some("press Up to get it back, then Enter to send it here"),
+                    );
+                    return Flow::Continue;
+                }
                 self.say(&text).await;
                 Flow::Continue
             }
@@ -258,46 +329,28 @@ impl Chat {
         }
     }
 
-    async fn say(&mut self, text: &str) {
-        let Some(room) = self.current.clone() else {
-            self.out_error("you are not in a room", Some("/join <room>"));
-            return;
-        };
-        let text = match MessageText::parse(text) {
-            Ok(text) => text,
-            Err(error) => return self.out_error(&format!("cannot send this: {error}"), None),
-        };
-        match self.session.send_message(&room, &text).await {
-            Ok(sent) => {
-                // The server ends the typing indicator when a message is sent.
-                self.own_typing.finished();
-                if self.me.is_none() {
-                    self.sent_ids.push_back(sent.message_id);
-                    if self.sent_ids.len() > 32 {
-                        self.sent_ids.pop_front();
-                    }
-                }
-            }
-            Err(error) => self.out_call_error("not sent", &error),
-        }
-    }
-
-    fn show(&mut self, event: SessionEvent) {
+    async fn show(&mut self, event: SessionEvent) {
         match event {
             SessionEvent::Server(ServerEvent::MessageReceived(message)) => {
                 if self.me.is_none() && self.sent_ids.contains(&message.message_id) {
                     self.me = Some(message.username.clone());
                     self.sent_ids.clear();
                 }
+                self.others_typing.stopped(&message.room_id, &message.username);
+                self.refresh_status();
                 let line = self.painter.message(&message, &self.view());
                 self.out(line);
             }
             SessionEvent::Server(ServerEvent::UserStartedTyping(typing)) => {
                 let is_me = self.me.as_ref().is_some_and(|me| me.key() == typing.username.key());
-                if !is_me && self.others_typing.should_show(&typing.room_id, &typing.username, Instant::now()) {
-                    let line = self.painter.typing(&typing.room_id, &typing.username, &self.view());
-                    self.out(line);
+                if !is_me {
+                    self.others_typing.started(&typing.room_id, &typing.username, Instant::now());
+                    self.refresh_status();
                 }
+            }
+            SessionEvent::Server(ServerEvent::UserStoppedTyping(typing)) => {
+                self.others_typing.stopped(&typing.room_id, &typing.username);
+                self.refresh_status();
             }
             SessionEvent::Server(event) => {
                 if let Some(line) = self.painter.event(&event, &self.view()) {
@@ -319,6 +372,8 @@ impl Chat {
                 if let Some(room) = self.current.clone().filter(|room| report.gone.contains(room)) {
                     self.current_room_vanished(&room);
                 }
+                self.outbox.reconnected();
+                self.flush().await;
             }
             SessionEvent::TokenRejected => {
                 self.out_error(
@@ -328,9 +383,31 @@ impl Chat {
             }
             SessionEvent::Ended(reason) => {
                 self.removed = true;
-                let line = format!("{}\n{}", self.painter.ended(&reason), self.painter.notice("press Enter to leave"));
-                self.out(line);
+                self.kicked = matches!(reason, chat_client::EndReason::Kicked { .. });
+                let mut lines = vec![self.painter.ended(&reason)];
+                let unsent = self.outbox.clear();
+                if unsent > 0 {
+                    lines.push(self.painter.notice(&format!("{unsent} waiting line(s) were not sent")));
+                }
+                let rooms: Vec<String> = self.session.rooms().iter().map(|name| format!("#{name}")).collect();
+                if self.kicked && !rooms.is_empty() {
+                    lines.push(self.painter.notice(&format!(
+                        "type /reconnect to come back to {}, or press Enter to leave",
+                        rooms.join(", ")
+                    )));
+                } else {
+                    lines.push(self.painter.notice("press Enter to leave"));
+                }
+                self.out(lines.join("\n"));
             }
         }
+    }
+}
+
+/// Sleeps until `at`; never wakes without one (the branch is disabled then).
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }

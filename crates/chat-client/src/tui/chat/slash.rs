@@ -147,15 +147,11 @@ pub(crate) fn parse(input: &str) -> Result<Line, SlashError> {
             Command::Kick { user, reason }
         }
         "ban" => {
-            const USAGE: &str = "/ban <user> [duration] [reason]";
             let (user, rest) = first_word(rest);
-            let user = user_name(user, USAGE)?;
-            let (maybe_duration, after) = first_word(rest);
-            let (duration, reason) = match parse_duration(maybe_duration) {
-                Some(duration) => (duration, after),
-                None => (None, rest),
-            };
-            let reason = Reason::parse(reason).map_err(|e| usage(USAGE, e))?;
+            let user = user_name(user, BAN_USAGE)?;
+            let (duration, reason) = first_word(rest);
+            let duration = parse_duration(duration).map_err(|problem| usage(BAN_USAGE, problem))?;
+            let reason = Reason::parse(reason).map_err(|e| usage(BAN_USAGE, e))?;
             Command::Ban { user, duration, reason }
         }
         "unban" => Command::Unban(user_name(rest, "/unban <user>")?),
@@ -221,24 +217,42 @@ fn history_count(text: &str) -> Result<usize, SlashError> {
     }
 }
 
-/// `30s`, `10m`, `2h`, `7d`, `1w`, or a plain number of seconds; `Some(None)`
-/// for `permanent`/`forever`; `None` when `text` is not a duration.
-pub(crate) fn parse_duration(text: &str) -> Option<Option<Duration>> {
-    if matches!(text, "permanent" | "forever" | "perm") {
-        return Some(None);
+const BAN_USAGE: &str = "/ban <user> <duration|permanent> [reason]";
+
+/// A ban's length: `30s`, `10m`, `2h`, `7d`, `1w`, or `permanent` (`None`).
+/// The unit is required: `/ban bob 5` could mean anything, and a ban that
+/// is 300 times shorter (or longer) than meant is not a detail. A missing
+/// length is refused too, so a reason is never mistaken for one and no ban
+/// is permanent by accident.
+pub(crate) fn parse_duration(text: &str) -> Result<Option<Duration>, String> {
+    const UNITS: &str = "give a length with a unit (30s, 10m, 2h, 7d, 1w) or `permanent`";
+    if text.is_empty() {
+        return Err(format!("how long? {UNITS}"));
+    }
+    if matches!(text.to_ascii_lowercase().as_str(), "permanent" | "permanently" | "forever" | "perm") {
+        return Ok(None);
     }
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
-    let amount: u64 = digits.parse().ok().filter(|n| *n > 0)?;
+    if digits.is_empty() {
+        return Err(format!("{text:?} is not a length; {UNITS}"));
+    }
+    if unit.is_empty() {
+        return Err(format!("{text} what? {UNITS}, e.g. {text}m"));
+    }
     let seconds_per = match unit {
-        "" | "s" => 1,
+        "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
         "w" => 604_800,
-        _ => return None,
+        _ => return Err(format!("unknown unit {unit:?}; {UNITS}")),
     };
-    amount.checked_mul(seconds_per).map(|s| Some(Duration::from_secs(s)))
+    match digits.parse::<u64>().ok().and_then(|amount| amount.checked_mul(seconds_per)) {
+        Some(0) => Err(format!("a ban of {text} would end at once; {UNITS}")),
+        Some(seconds) => Ok(Some(Duration::from_secs(seconds))),
+        None => Err(format!("{text} is too long; use `permanent`")),
+    }
 }
 
 /// The command whose name is within two edits of `typed`, if any.
@@ -329,7 +343,7 @@ mod tests {
             }
         );
         assert_eq!(
-            command("/ban bob being rude"),
+            command("/ban bob permanent being rude"),
             Command::Ban {
                 user: UserName::parse("bob").unwrap(),
                 duration: None,
@@ -340,19 +354,29 @@ mod tests {
             command("/ban bob forever"),
             Command::Ban { user: UserName::parse("bob").unwrap(), duration: None, reason: Reason::default() }
         );
-        assert!(matches!(error("/ban"), SlashError::Usage { usage: "/ban <user> [duration] [reason]", .. }));
+        assert!(matches!(error("/ban"), SlashError::Usage { usage: BAN_USAGE, .. }));
+        // A reason where the length belongs is not a permanent ban.
+        assert!(matches!(error("/ban bob being rude"), SlashError::Usage { usage: BAN_USAGE, .. }));
+        assert!(matches!(error("/ban bob"), SlashError::Usage { usage: BAN_USAGE, .. }));
     }
 
     #[test]
-    fn durations_have_units() {
-        assert_eq!(parse_duration("90"), Some(Some(Duration::from_secs(90))));
-        assert_eq!(parse_duration("10m"), Some(Some(Duration::from_secs(600))));
-        assert_eq!(parse_duration("7d"), Some(Some(Duration::from_secs(604_800))));
-        assert_eq!(parse_duration("permanent"), Some(None));
-        assert_eq!(parse_duration("0"), None);
-        assert_eq!(parse_duration("10x"), None);
-        assert_eq!(parse_duration("spam"), None);
-        assert_eq!(parse_duration("99999999999999999999w"), None);
+    fn ban_lengths_need_a_unit() {
+        assert_eq!(parse_duration("30s"), Ok(Some(Duration::from_secs(30))));
+        assert_eq!(parse_duration("10m"), Ok(Some(Duration::from_secs(600))));
+        assert_eq!(parse_duration("2h"), Ok(Some(Duration::from_secs(7200))));
+        assert_eq!(parse_duration("7d"), Ok(Some(Duration::from_secs(604_800))));
+        assert_eq!(parse_duration("1w"), Ok(Some(Duration::from_secs(604_800))));
+        assert_eq!(parse_duration("permanent"), Ok(None));
+        assert_eq!(parse_duration("Permanent"), Ok(None));
+        // A bare number is refused with the fix in the message.
+        let bare = parse_duration("5").unwrap_err();
+        assert!(bare.contains("5m") && bare.contains("permanent"), "{bare}");
+        for bad in ["", "0m", "0", "10x", "spam", "m", "99999999999999999999w"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+        let shown = error("/ban carol 5");
+        assert!(shown.to_string().contains("unit") && shown.hint().contains(BAN_USAGE), "{shown} {}", shown.hint());
     }
 
     #[test]

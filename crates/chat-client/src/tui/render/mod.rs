@@ -11,7 +11,7 @@ use std::ffi::OsStr;
 use chat_api::{
     Message, Profile, RoomId, RoomInfo, RoomName, ServerEvent, Timestamp, UserName, notifications::AnnouncementLevel,
 };
-use chat_client::{EndReason, Reconnected};
+use chat_client::{BanLength, EndReason, Reconnected};
 use chrono::{DateTime, Local};
 use colored::{Color, Colorize};
 
@@ -204,12 +204,6 @@ impl Painter {
         self.bold(&format!("{label}: {body}"), color)
     }
 
-    /// "bob is typing…" for the room on screen, or tagged with its room.
-    pub(crate) fn typing(&self, room: &RoomId, user: &UserName, view: &View<'_>) -> String {
-        let room = self.room_prefix(room, view);
-        self.dim(&format!("{room}{} is typing…", sanitize::line(user.as_str())))
-    }
-
     /// Neutral information from the client itself.
     pub(crate) fn notice(&self, text: &str) -> String {
         self.paint(&format!("-- {}", sanitize::line(text)), Color::BrightBlack)
@@ -329,7 +323,7 @@ impl Painter {
             ("/profile [user]", "show a profile (yours by default)"),
             ("/nick <name>", "change your display name"),
             ("/kick <user> [reason]", "moderators: disconnect a user"),
-            ("/ban <user> [duration] [reason]", "moderators: ban (e.g. 10m, 2h, 7d; none = permanent)"),
+            ("/ban <user> <duration> [reason]", "moderators: ban for 30s, 10m, 2h, 7d, 1w or `permanent`"),
             ("/unban <user>", "moderators: lift a ban"),
             ("/announce [info|warning|error] <text>", "admins: announce to everyone"),
             ("/delete-room <room>", "admins: delete a room and its history"),
@@ -347,8 +341,15 @@ impl Painter {
 /// "You were kicked: <reason>", without colour.
 pub(crate) fn ended_text(reason: &EndReason) -> String {
     let (what, why) = match reason {
-        EndReason::Kicked { reason } => ("you were kicked", reason),
-        EndReason::Banned { reason } => ("you are banned", reason),
+        EndReason::Kicked { reason } => ("you were kicked".to_owned(), reason),
+        EndReason::Banned { reason, length } => {
+            let how_long = match length {
+                Some(BanLength::Until(until)) => format!(" until {}", clock(*until, TimeStyle::Full, Local::now())),
+                Some(BanLength::Permanent) => " permanently".to_owned(),
+                None => String::new(),
+            };
+            (format!("you are banned{how_long}"), reason)
+        }
     };
     let why = why.as_deref().map(|r| format!(": {}", sanitize::line(r))).unwrap_or_default();
     format!("{what}{why}")

@@ -180,8 +180,14 @@ fn room_lists_mark_joined_rooms_only_in_the_chat() {
 fn the_end_of_a_session_says_why() {
     let line = Painter::plain().ended(&EndReason::Kicked { reason: Some("spam".into()) });
     assert_eq!(line, "You were kicked: spam. Not reconnecting.");
-    let line = Painter::plain().ended(&EndReason::Banned { reason: None });
+    let line = Painter::plain().ended(&EndReason::Banned { reason: None, length: None });
     assert_eq!(line, "You are banned. Not reconnecting.");
+    let forever = EndReason::Banned { reason: Some("spam".into()), length: Some(BanLength::Permanent) };
+    assert_eq!(Painter::plain().ended(&forever), "You are banned permanently: spam. Not reconnecting.");
+    let until = Timestamp::from_unix_millis(1_700_000_000_000);
+    let timed = EndReason::Banned { reason: None, length: Some(BanLength::Until(until)) };
+    let expected = format!("You are banned until {}. Not reconnecting.", clock(until, TimeStyle::Full, Local::now()));
+    assert_eq!(Painter::plain().ended(&timed), expected);
 }
 
 #[test]
