@@ -209,7 +209,8 @@ pub struct ConnectionConfig {
     pub send_queue: usize,
     /// Bytes queued for one client before it is disconnected with 4008
     /// (bounds memory when answers are large; one frame larger than this
-    /// still goes out when the queue is otherwise empty).
+    /// still goes out when the queue is otherwise empty). A batch's answers
+    /// count against it while the batch runs.
     pub send_queue_bytes: usize,
     /// Seconds a single socket write may take before the client is dropped.
     pub write_timeout_secs: u64,

@@ -26,7 +26,7 @@ use chat_api::{CloseCode, MessageId, RoomId, RoomInfo, Timestamp, UserId};
 use parking_lot::{Mutex, RwLock};
 use tokio::time::Instant;
 
-pub use connection::{CloseReason, ConnId, Connection, Identity};
+pub use connection::{CloseReason, ConnId, Connection, HeldAnswers, Identity};
 pub use frame::{Encoding, Frame};
 pub use outbox::{Outbox, OutboxEvent, OutboxLimits};
 pub use room::{HistoryWanted, Joined, NotInRoom, Room, RoomFull};

@@ -7,6 +7,12 @@
 //! bytes; a push beyond either is refused, and the connection is then
 //! closed as too slow.
 //!
+//! The byte budget also covers answers not queued yet: a JSON-RPC batch is
+//! answered by one frame, so its answers are *held* while the batch runs,
+//! and the batch stops running requests once the next answer would take
+//! queued and held bytes past the budget. Without that, one small frame
+//! asking for fifty large pages built a 160 MB answer outside every bound.
+//!
 //! The outbox also carries the connection's close request to the writer,
 //! so a woken writer looks at one thing, not two.
 //!
@@ -59,6 +65,8 @@ pub struct Outbox {
 struct Queue {
     frames: VecDeque<Utf8Bytes>,
     bytes: usize,
+    /// Bytes of answers being assembled for this connection, not queued yet.
+    held: usize,
 }
 
 impl Outbox {
@@ -69,11 +77,37 @@ impl Outbox {
     /// Queues a frame, or refuses it when the outbox is full. A single frame
     /// over the byte budget still goes out when nothing else waits.
     pub(super) fn push(&self, frame: Utf8Bytes) -> Result<(), OutboxFull> {
+        let limit = self.limits.bytes;
+        self.enqueue(frame, |queue, len| !queue.frames.is_empty() && queue.bytes + len > limit)
+    }
+
+    /// Whether another answer of about `next` bytes fits: the bytes queued
+    /// and held plus `next` stay within the byte budget, or nothing is
+    /// queued or held (one answer alone may exceed it, like one frame).
+    pub(super) fn has_room(&self, next: usize) -> bool {
+        let queue = self.queue.lock();
+        let used = queue.bytes + queue.held;
+        used == 0 || used + next <= self.limits.bytes
+    }
+
+    /// Counts `bytes` of an answer being assembled against the budget.
+    pub(super) fn hold(&self, bytes: usize) {
+        self.queue.lock().held += bytes;
+    }
+
+    /// Stops counting `bytes` held by [`hold`](Self::hold).
+    pub(super) fn release(&self, bytes: usize) {
+        let mut queue = self.queue.lock();
+        queue.held = queue.held.saturating_sub(bytes);
+    }
+
+    /// Queues a frame unless `over_bytes(queue, frame bytes)` or the frame
+    /// limit refuses it.
+    fn enqueue(&self, frame: Utf8Bytes, over_bytes: impl FnOnce(&Queue, usize) -> bool) -> Result<(), OutboxFull> {
         {
             let mut queue = self.queue.lock();
             let empty = queue.frames.is_empty();
-            let over_bytes = queue.bytes + frame.len() > self.limits.bytes && !empty;
-            if over_bytes || queue.frames.len() >= self.limits.frames {
+            if over_bytes(&queue, frame.len()) || queue.frames.len() >= self.limits.frames {
                 return Err(OutboxFull);
             }
             queue.bytes += frame.len();
@@ -189,6 +223,21 @@ mod tests {
         outbox.push(frame(&"x".repeat(6))).unwrap();
         outbox.push(frame(&"x".repeat(4))).unwrap();
         assert_eq!(outbox.push(frame("z")), Err(OutboxFull));
+    }
+
+    #[test]
+    fn held_answers_count_against_the_budget_until_released() {
+        let outbox = outbox(100, 10);
+        assert!(outbox.has_room(50), "nothing queued or held: one answer of any size");
+        outbox.push(frame("1234")).unwrap();
+        outbox.hold(3);
+        assert!(outbox.has_room(3), "4 + 3 + 3 of 10 bytes");
+        assert!(!outbox.has_room(4));
+        outbox.release(3);
+        assert!(outbox.has_room(6));
+        outbox.take(&mut VecDeque::new(), 100);
+        outbox.hold(10);
+        assert!(outbox.has_room(0) && !outbox.has_room(1), "held alone fills it");
     }
 
     /// A waker that records whether it was woken.

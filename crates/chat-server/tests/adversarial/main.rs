@@ -7,6 +7,7 @@
 //! - [`authn`]: forged, altered, expired and stale tokens, secrets in logs,
 //!   login timing;
 //! - [`authz`]: every method against every role and target role;
+//! - [`batches`]: batch answers bounded like single calls, memory given back;
 //! - [`hostile`]: malformed frames, framing abuse, 10,000 calls in flight,
 //!   clients that never read;
 //! - [`origin`]: cross-site WebSocket hijacking and CORS;
@@ -28,6 +29,7 @@ mod load;
 
 mod authn;
 mod authz;
+mod batches;
 mod crash;
 mod exhaustion;
 mod floods;
