@@ -186,6 +186,17 @@ pub struct RateLimitConfig {
     pub login_attempts_per_hour: u32,
     /// Attempts allowed at once before the hourly rate applies.
     pub login_burst: u32,
+    /// Sustained typing indicators per minute per user: `start_typing`
+    /// calls that tell the room (repeats while already typing are free).
+    pub typing_per_minute: u32,
+    /// Typing indicators a user may start at once before the rate applies.
+    pub typing_burst: u32,
+    /// Sustained room joins per minute per user: `join_room` calls that
+    /// make the user present in a room (and so tell its members).
+    pub joins_per_minute: u32,
+    /// Such joins a user may make at once (e.g. rejoining every room on
+    /// reconnect) before the rate applies.
+    pub join_burst: u32,
 }
 
 impl Default for RateLimitConfig {
@@ -197,6 +208,10 @@ impl Default for RateLimitConfig {
             connections_per_ip: 50,
             login_attempts_per_hour: 120,
             login_burst: 20,
+            typing_per_minute: 60,
+            typing_burst: 20,
+            joins_per_minute: 120,
+            join_burst: 60,
         }
     }
 }

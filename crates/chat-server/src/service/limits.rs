@@ -22,6 +22,10 @@ type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>;
 pub struct RateLimits {
     messages: Option<Keyed<UserId>>,
     auth: Option<Keyed<IpAddr>>,
+    /// Typing indicators and presence joins per user: each fans out to a
+    /// whole room, so unlimited churn could flood its members' outboxes.
+    typing: Option<Keyed<UserId>>,
+    joins: Option<Keyed<UserId>>,
     per_ip: Option<u32>,
     open_per_ip: Mutex<HashMap<IpAddr, u32>>,
     capacity: Arc<Semaphore>,
@@ -77,9 +81,14 @@ impl RateLimits {
                 Quota::per_hour(nonzero(rate.login_attempts_per_hour)).allow_burst(nonzero(rate.login_burst)),
             )
         });
+        let per_minute = |rate: u32, burst: u32| {
+            enabled.then(|| RateLimiter::keyed(Quota::per_minute(nonzero(rate)).allow_burst(nonzero(burst))))
+        };
         Self {
             messages,
             auth,
+            typing: per_minute(rate.typing_per_minute, rate.typing_burst),
+            joins: per_minute(rate.joins_per_minute, rate.join_burst),
             per_ip: enabled.then_some(rate.connections_per_ip),
             open_per_ip: Mutex::default(),
             capacity: Arc::new(Semaphore::new(server.max_connections)),
@@ -95,6 +104,16 @@ impl RateLimits {
     /// Takes one login or registration attempt from the address's bucket.
     pub fn check_auth(&self, ip: IpAddr) -> Result<(), Duration> {
         self.check(self.auth.as_ref(), &ip)
+    }
+
+    /// Takes one typing indicator from the user's bucket.
+    pub fn check_typing(&self, user: UserId) -> Result<(), Duration> {
+        self.check(self.typing.as_ref(), &user)
+    }
+
+    /// Takes one presence join from the user's bucket.
+    pub fn check_join(&self, user: UserId) -> Result<(), Duration> {
+        self.check(self.joins.as_ref(), &user)
     }
 
     fn check<K: std::hash::Hash + Eq + Clone>(&self, limiter: Option<&Keyed<K>>, key: &K) -> Result<(), Duration> {
@@ -129,6 +148,9 @@ impl RateLimits {
         if let Some(l) = &self.auth {
             l.retain_recent();
         }
+        for l in [&self.typing, &self.joins].into_iter().flatten() {
+            l.retain_recent();
+        }
     }
 }
 
@@ -144,6 +166,10 @@ mod tests {
             connections_per_ip: 2,
             login_attempts_per_hour: 60,
             login_burst: 2,
+            typing_per_minute: 60,
+            typing_burst: 2,
+            joins_per_minute: 60,
+            join_burst: 4,
         };
         let server = ServerConfig { max_connections: 3, ..ServerConfig::default() };
         Arc::new(RateLimits::new(&rate, &server))
@@ -169,6 +195,21 @@ mod tests {
         assert!(l.check_auth(a).is_ok());
         assert!(l.check_auth(a).is_err());
         assert!(l.check_auth(b).is_ok());
+    }
+
+    #[test]
+    fn typing_and_joins_have_their_own_buckets_per_user() {
+        let l = limits(true);
+        assert!(l.check_typing(UserId(1)).is_ok() && l.check_typing(UserId(1)).is_ok());
+        assert!(l.check_typing(UserId(1)).is_err(), "typing burst of 2");
+        for _ in 0..4 {
+            assert!(l.check_join(UserId(1)).is_ok(), "joins do not share the typing bucket");
+        }
+        assert!(l.check_join(UserId(1)).is_err(), "join burst of 4");
+        assert!(l.check_message(UserId(1)).is_ok(), "nor messages");
+        assert!(l.check_typing(UserId(2)).is_ok() && l.check_join(UserId(2)).is_ok(), "per user");
+        let disabled = limits(false);
+        assert!((0..100).all(|_| disabled.check_typing(UserId(1)).is_ok() && disabled.check_join(UserId(1)).is_ok()));
     }
 
     #[test]

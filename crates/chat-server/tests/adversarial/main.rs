@@ -8,6 +8,7 @@
 //!   login timing;
 //! - [`authz`]: every method against every role and target role;
 //! - [`batches`]: batch answers bounded like single calls, memory given back;
+//! - [`churn`]: typing and join churn is limited and cannot close a bystander;
 //! - [`hostile`]: malformed frames, framing abuse, 10,000 calls in flight,
 //!   clients that never read;
 //! - [`origin`]: cross-site WebSocket hijacking and CORS;
@@ -30,6 +31,7 @@ mod load;
 mod authn;
 mod authz;
 mod batches;
+mod churn;
 mod crash;
 mod exhaustion;
 mod floods;
