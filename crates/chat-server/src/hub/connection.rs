@@ -49,13 +49,13 @@ pub struct HeldAnswers<'a> {
 }
 
 impl HeldAnswers<'_> {
-    /// Whether the batch may run another request: an answer as large as
-    /// its largest so far still fits in `connection.send_queue_bytes`
-    /// beside what is queued and held. A batch's answer thus stays within
-    /// the budget when its answers are alike, and exceeds it by at most
-    /// one answer otherwise.
-    pub fn has_room(&self) -> bool {
-        self.outbox.has_room(self.largest)
+    /// Whether the batch may run another request: waits until an answer as
+    /// large as its largest so far fits in `connection.send_queue_bytes`
+    /// beside what is queued and held; false when its own answers leave no
+    /// room. A batch's answer thus stays within the budget when its answers
+    /// are alike, and exceeds it by at most one answer otherwise.
+    pub async fn has_room(&self) -> bool {
+        self.outbox.room_for(self.largest).await
     }
 
     /// Counts another `bytes` of answer.

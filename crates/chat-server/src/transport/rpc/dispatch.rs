@@ -4,11 +4,12 @@
 //!
 //! A batch's answers wait for one another, so they are held against the
 //! connection's outbox byte budget while it runs (`HeldAnswers`, one batch
-//! of a connection at a time): once another answer as large as the largest
-//! so far would take queued and held bytes past
-//! `connection.send_queue_bytes`, the batch's remaining requests are not
-//! run and are answered with -32600. A batch's answer therefore ends at
-//! most one answer beyond the budget, however many batches are in flight.
+//! of a connection at a time). Before each request the batch waits until
+//! another answer as large as its largest so far fits beside what is
+//! queued and held in `connection.send_queue_bytes`; once its own answers
+//! leave no room, its remaining requests are not run and are answered
+//! with -32600. A batch's answer therefore ends at most one answer beyond
+//! the budget, however many batches are in flight.
 
 use std::{borrow::Cow, fmt, sync::Arc};
 
@@ -147,11 +148,11 @@ impl Dispatcher {
         };
         let mut answer = String::from("[");
         for item in items {
-            let reply = if held.as_ref().is_none_or(|held| held.has_room()) {
-                self.handle_one(item.get(), ext, expired).await
-            } else {
-                not_run(item.get())
+            let room = match &held {
+                Some(held) => held.has_room().await,
+                None => true,
             };
+            let reply = if room { self.handle_one(item.get(), ext, expired).await } else { not_run(item.get()) };
             let Some(reply) = reply else { continue };
             if let Some(held) = &mut held {
                 held.add(reply.len() + 1);
