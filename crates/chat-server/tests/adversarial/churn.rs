@@ -267,3 +267,35 @@ async fn churn_probe() {
         "churn probe: {typed} typing and {churned} join/leave notifications sent in {secs} s; bystander: {seen:?}"
     );
 }
+
+#[tokio::test]
+async fn a_text_connection_that_joins_too_fast_is_told_and_closed_with_1008() {
+    let server = TestServer::spawn_with(|c| {
+        c.rate_limit.enabled = true;
+        c.rate_limit.joins_per_minute = 1;
+        c.rate_limit.join_burst = 1;
+    })
+    .await;
+    let mut bob = server.raw_in("bob", "general").await;
+    let token = server.token("alice").await;
+    let url = format!("ws://{}/ws/text?token={token}&room=general", server.addr);
+    let (first, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
+    bob.notification("user_joined").await;
+    drop(first);
+    bob.notification("user_left").await;
+    // Alice is gone, so joining again would tell the room again.
+    let (mut second, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
+    let line = within("the refusal", second.next()).await;
+    assert!(matches!(&line, Some(Ok(Message::Text(t))) if t.contains("rate limited")), "{line:?}");
+    let closed = within("the close", async {
+        loop {
+            match second.next().await {
+                Some(Ok(Message::Close(frame))) => break frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => {}
+                _ => break None,
+            }
+        }
+    })
+    .await;
+    assert_eq!(closed, Some(1008));
+}
