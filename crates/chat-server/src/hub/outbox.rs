@@ -73,6 +73,8 @@ struct Queue {
     bytes: usize,
     /// Bytes of answers being assembled for this connection, not queued yet.
     held: usize,
+    /// A batch waits for the writer to take (so taking must wake it).
+    batch_waiting: bool,
 }
 
 impl Outbox {
@@ -89,8 +91,22 @@ impl Outbox {
     /// Queues a frame, or refuses it when the outbox is full. A single frame
     /// over the byte budget still goes out when nothing else waits.
     pub(super) fn push(&self, frame: Utf8Bytes) -> Result<(), OutboxFull> {
-        let limit = self.limits.bytes;
-        self.enqueue(frame, |queue, len| !queue.frames.is_empty() && queue.bytes + len > limit)
+        {
+            let mut queue = self.queue.lock();
+            let empty = queue.frames.is_empty();
+            let over_bytes = queue.bytes + frame.len() > self.limits.bytes && !empty;
+            if over_bytes || queue.frames.len() >= self.limits.frames {
+                return Err(OutboxFull);
+            }
+            queue.bytes += frame.len();
+            queue.frames.push_back(frame);
+            if !empty {
+                // The writer was told when the first frame arrived.
+                return Ok(());
+            }
+        }
+        self.writer.wake();
+        Ok(())
     }
 
     /// Waits until another answer of about `next` bytes fits beside what
@@ -106,14 +122,17 @@ impl Outbox {
             // Registered before looking, so a take in between is not missed.
             taken.as_mut().enable();
             {
-                let queue = self.queue.lock();
+                let mut queue = self.queue.lock();
                 let used = queue.bytes + queue.held;
                 if used == 0 || used + next <= self.limits.bytes {
+                    queue.batch_waiting = false;
                     return true;
                 }
                 if queue.bytes == 0 {
+                    queue.batch_waiting = false;
                     return false;
                 }
+                queue.batch_waiting = true;
             }
             taken.await;
         }
@@ -128,26 +147,6 @@ impl Outbox {
     pub(super) fn release(&self, bytes: usize) {
         let mut queue = self.queue.lock();
         queue.held = queue.held.saturating_sub(bytes);
-    }
-
-    /// Queues a frame unless `over_bytes(queue, frame bytes)` or the frame
-    /// limit refuses it.
-    fn enqueue(&self, frame: Utf8Bytes, over_bytes: impl FnOnce(&Queue, usize) -> bool) -> Result<(), OutboxFull> {
-        {
-            let mut queue = self.queue.lock();
-            let empty = queue.frames.is_empty();
-            if over_bytes(&queue, frame.len()) || queue.frames.len() >= self.limits.frames {
-                return Err(OutboxFull);
-            }
-            queue.bytes += frame.len();
-            queue.frames.push_back(frame);
-            if !empty {
-                // The writer was told when the first frame arrived.
-                return Ok(());
-            }
-        }
-        self.writer.wake();
-        Ok(())
     }
 
     /// Tells the writer to stop waiting for frames.
@@ -195,8 +194,11 @@ impl Outbox {
         }
         let taken: usize = into.iter().rev().take(n).map(|frame| frame.len()).sum();
         queue.bytes -= taken;
+        let wake = queue.batch_waiting;
         drop(queue);
-        self.taken.notify_waiters();
+        if wake {
+            self.taken.notify_waiters();
+        }
         taken
     }
 }
