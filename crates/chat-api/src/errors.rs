@@ -98,7 +98,8 @@ pub enum CloseCode {
     ProtocolError,
     /// 1007: a text frame was not valid UTF-8.
     InvalidPayload,
-    /// 1008: a `/ws/text` client could not join its room (full).
+    /// 1008: a `/ws/text` client could not join its room (full, or joins
+    /// rate limited).
     PolicyViolation,
     /// 1009: a frame exceeded the size limit.
     TooLarge,

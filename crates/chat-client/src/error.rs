@@ -99,10 +99,7 @@ impl From<ClientError> for CallError {
     fn from(error: ClientError) -> Self {
         match error {
             ClientError::Call(object) => {
-                let retry_after = object
-                    .data()
-                    .and_then(|raw| serde_json::from_str::<RateLimitedData>(raw.get()).ok())
-                    .map(|data| Duration::from_millis(data.retry_after_ms));
+                let retry_after = retry_after(&object);
                 CallError::Refused {
                     kind: ErrorCode::from_code(object.code()),
                     code: object.code(),
@@ -115,6 +112,15 @@ impl From<ClientError> for CallError {
             other => CallError::Protocol(other),
         }
     }
+}
+
+/// The wait a rate-limit refusal (-32004) asks for, from its
+/// `error.data.retry_after_ms`.
+pub(crate) fn retry_after(object: &jsonrpsee::types::ErrorObjectOwned) -> Option<Duration> {
+    object
+        .data()
+        .and_then(|raw| serde_json::from_str::<RateLimitedData>(raw.get()).ok())
+        .map(|data| Duration::from_millis(data.retry_after_ms))
 }
 
 /// How a connection ended, read from jsonrpsee's disconnect reason.

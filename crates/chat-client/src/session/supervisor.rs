@@ -5,7 +5,7 @@
 use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
 use chat_api::{
-    CloseCode, Message, RoomId, ServerEvent,
+    CloseCode, ErrorCode, Message, RoomId, ServerEvent,
     notifications::Kicked,
     rpc::{ChatApiClient, MAX_HISTORY_LIMIT},
 };
@@ -17,7 +17,12 @@ use super::{
     EndReason, Reconnected, SessionEvent, Shared,
     connection::{self, Connection, Notifications, Tagged},
 };
-use crate::{ConnectError, backoff::Backoff, cursor::CatchUp, error::CloseFrame};
+use crate::{
+    ConnectError,
+    backoff::Backoff,
+    cursor::CatchUp,
+    error::{CloseFrame, retry_after},
+};
 
 /// How long to wait for jsonrpsee to report why a connection ended once
 /// its notification streams have finished.
@@ -353,7 +358,18 @@ async fn rejoin(client: &WsClient, shared: &Shared) -> Result<(Reconnected, Vec<
             report.gone.push(id);
             continue;
         }
-        let answer = client.join_room(name.clone(), Some(since)).await?;
+        let answer = loop {
+            match client.join_room(name.clone(), Some(since)).await {
+                Ok(answer) => break answer,
+                // Joins are rate limited per user: someone in more rooms
+                // than the burst allows waits as told instead of failing
+                // (and repeating) the whole reconnect.
+                Err(ClientError::Call(object)) if object.code() == ErrorCode::RateLimited.code() => {
+                    tokio::time::sleep(retry_after(&object).unwrap_or(Duration::from_secs(1))).await;
+                }
+                Err(error) => return Err(error),
+            }
+        };
         let mut catch_up = CatchUp::new(since);
         let mut before = catch_up.add_join_answer(answer.recent_messages);
         while let Some(oldest) = before {

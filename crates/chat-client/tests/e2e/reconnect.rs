@@ -87,3 +87,57 @@ async fn a_token_that_expired_while_away_asks_for_a_new_login() {
     tail.stderr_line(|l| l.contains("login")).await;
     assert_eq!(tail.exit_code().await, Some(3));
 }
+
+/// Joins are rate limited per user on the server; a session in more rooms
+/// than the join burst waits as told while rejoining instead of failing
+/// the reconnect (which would then fail the same way for ever).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_in_more_rooms_than_the_join_burst_rejoins_them_all() {
+    use chat_api::RoomName;
+    use chat_client::{CallError, ServerUrl, Session, SessionEvent, SessionOptions};
+
+    let limited = |config: &mut chat_server::config::Config| {
+        config.rate_limit.enabled = true;
+        config.rate_limit.join_burst = 2;
+        config.rate_limit.joins_per_minute = 600;
+    };
+    let data = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let server = TestServer::start_with(data, "127.0.0.1:0".parse().unwrap(), limited).await;
+    let addr = server.addr;
+    let token = server.token("bob", "bob123").await;
+    let options = SessionOptions {
+        first_retry: Duration::from_millis(50),
+        max_retry: Duration::from_millis(200),
+        ..SessionOptions::default()
+    };
+    let url = ServerUrl::parse(&server.url).unwrap();
+    let (session, mut events) = Session::connect(url, token, options).await.unwrap();
+    let rooms = ["one", "two", "three", "four", "five"];
+    for room in rooms {
+        let name = RoomName::parse(room).unwrap();
+        loop {
+            match session.join_room(&name).await {
+                Ok(_) => break,
+                Err(CallError::Refused { retry_after: Some(wait), .. }) => tokio::time::sleep(wait).await,
+                Err(other) => panic!("joining {room}: {other}"),
+            }
+        }
+    }
+
+    let data = server.stop().await;
+    let _back = TestServer::start_with(data, addr, limited).await;
+    let reconnected = tokio::time::timeout(crate::support::WAIT, async {
+        loop {
+            match events.next().await {
+                Some(SessionEvent::Reconnected(reconnected)) => break reconnected,
+                Some(_) => {}
+                None => panic!("the session ended"),
+            }
+        }
+    })
+    .await
+    .expect("the session reconnects");
+    let mut rejoined: Vec<&str> = reconnected.rooms.iter().map(RoomName::as_str).collect();
+    rejoined.sort_unstable();
+    assert_eq!(rejoined, ["five", "four", "one", "three", "two"]);
+}

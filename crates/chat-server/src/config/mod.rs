@@ -202,6 +202,17 @@ pub struct RateLimitConfig {
     pub rooms_per_hour: u32,
     /// Rooms a user may create at once before the hourly rate applies.
     pub room_burst: u32,
+    /// Sustained typing indicators per minute per user: `start_typing`
+    /// calls that tell the room (repeats while already typing are free).
+    pub typing_per_minute: u32,
+    /// Typing indicators a user may start at once before the rate applies.
+    pub typing_burst: u32,
+    /// Sustained room joins per minute per user: `join_room` calls that
+    /// make the user present in a room (and so tell its members).
+    pub joins_per_minute: u32,
+    /// Such joins a user may make at once (e.g. rejoining every room on
+    /// reconnect) before the rate applies.
+    pub join_burst: u32,
 }
 
 impl Default for RateLimitConfig {
@@ -215,6 +226,10 @@ impl Default for RateLimitConfig {
             login_burst: 20,
             rooms_per_hour: 20,
             room_burst: 5,
+            typing_per_minute: 60,
+            typing_burst: 20,
+            joins_per_minute: 120,
+            join_burst: 60,
         }
     }
 }
@@ -227,7 +242,8 @@ pub struct ConnectionConfig {
     pub send_queue: usize,
     /// Bytes queued for one client before it is disconnected with 4008
     /// (bounds memory when answers are large; one frame larger than this
-    /// still goes out when the queue is otherwise empty).
+    /// still goes out when the queue is otherwise empty). A batch's answers
+    /// count against it while the batch runs.
     pub send_queue_bytes: usize,
     /// Seconds a single socket write may take before the client is dropped.
     pub write_timeout_secs: u64,

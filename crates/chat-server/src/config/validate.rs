@@ -92,6 +92,10 @@ impl Config {
             in_range("rate_limit.login_burst", r.login_burst, 1, 1_000_000)?;
             in_range("rate_limit.rooms_per_hour", r.rooms_per_hour, 1, 1_000_000)?;
             in_range("rate_limit.room_burst", r.room_burst, 1, 1_000_000)?;
+            in_range("rate_limit.typing_per_minute", r.typing_per_minute, 1, 1_000_000)?;
+            in_range("rate_limit.typing_burst", r.typing_burst, 1, 1_000_000)?;
+            in_range("rate_limit.joins_per_minute", r.joins_per_minute, 1, 1_000_000)?;
+            in_range("rate_limit.join_burst", r.join_burst, 1, 1_000_000)?;
         }
 
         let n = &self.connection;
@@ -167,6 +171,10 @@ mod tests {
             ("rate_limit.login_burst", |c| c.rate_limit.login_burst = 0),
             ("rate_limit.rooms_per_hour", |c| c.rate_limit.rooms_per_hour = 0),
             ("rate_limit.room_burst", |c| c.rate_limit.room_burst = 0),
+            ("rate_limit.typing_per_minute", |c| c.rate_limit.typing_per_minute = 0),
+            ("rate_limit.typing_burst", |c| c.rate_limit.typing_burst = 0),
+            ("rate_limit.joins_per_minute", |c| c.rate_limit.joins_per_minute = 0),
+            ("rate_limit.join_burst", |c| c.rate_limit.join_burst = 0),
             ("connection.send_queue", |c| c.connection.send_queue = 0),
             ("connection.send_queue_bytes", |c| c.connection.send_queue_bytes = 10),
             ("connection.write_timeout_secs", |c| c.connection.write_timeout_secs = 0),

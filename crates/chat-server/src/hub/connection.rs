@@ -37,6 +37,41 @@ pub struct Identity {
     pub token_expires_at: i64,
 }
 
+/// Answers of one batch, counted against their connection's outbox byte
+/// budget while the batch runs.
+#[derive(Debug)]
+pub struct HeldAnswers<'a> {
+    outbox: &'a Outbox,
+    bytes: usize,
+    /// The largest answer so far: what the next one is expected to need.
+    largest: usize,
+    _turn: tokio::sync::MutexGuard<'a, ()>,
+}
+
+impl HeldAnswers<'_> {
+    /// Whether the batch may run another request: waits until an answer as
+    /// large as its largest so far fits in `connection.send_queue_bytes`
+    /// beside what is queued and held; false when its own answers leave no
+    /// room. A batch's answer thus stays within the budget when its answers
+    /// are alike, and exceeds it by at most one answer otherwise.
+    pub async fn has_room(&self) -> bool {
+        self.outbox.room_for(self.largest).await
+    }
+
+    /// Counts another `bytes` of answer.
+    pub fn add(&mut self, bytes: usize) {
+        self.outbox.hold(bytes);
+        self.bytes += bytes;
+        self.largest = self.largest.max(bytes);
+    }
+}
+
+impl Drop for HeldAnswers<'_> {
+    fn drop(&mut self) {
+        self.outbox.release(self.bytes);
+    }
+}
+
 /// A live connection as the rest of the server sees it: a bounded outbox,
 /// a close signal and the rooms it has joined.
 #[derive(Debug)]
@@ -48,6 +83,8 @@ pub struct Connection {
     closing: CancellationToken,
     close_reason: OnceLock<CloseReason>,
     rooms: Mutex<BTreeSet<RoomId>>,
+    /// Taken by a batch while it runs (see [`hold_answers`](Self::hold_answers)).
+    batch_turn: tokio::sync::Mutex<()>,
 }
 
 impl Connection {
@@ -62,6 +99,7 @@ impl Connection {
             closing: CancellationToken::new(),
             close_reason: OnceLock::new(),
             rooms: Mutex::default(),
+            batch_turn: tokio::sync::Mutex::const_new(()),
         })
     }
 
@@ -103,6 +141,17 @@ impl Connection {
         }
         super::stats::frames_queued(1);
         true
+    }
+
+    /// Waits for the connection's previous batches to finish, then starts
+    /// holding this batch's answers against the outbox's byte budget; they
+    /// stop counting when the returned guard is dropped (the batch's frame
+    /// is then queued, or the batch was abandoned). One batch at a time:
+    /// concurrent batches would each start a request before any answer is
+    /// held, `connection.max_in_flight` answers beyond the budget.
+    pub async fn hold_answers(&self) -> HeldAnswers<'_> {
+        let _turn = self.batch_turn.lock().await;
+        HeldAnswers { outbox: &self.outbox, bytes: 0, largest: 0, _turn }
     }
 
     /// The frames waiting for the socket, for its writer.

@@ -27,10 +27,10 @@ use chat_api::{CloseCode, MessageId, RoomId, RoomInfo, Timestamp, UserId};
 use parking_lot::{Mutex, RwLock};
 use tokio::time::Instant;
 
-pub use connection::{CloseReason, ConnId, Connection, Identity};
+pub use connection::{CloseReason, ConnId, Connection, HeldAnswers, Identity};
 pub use frame::{Encoding, Frame};
 pub use outbox::{Outbox, OutboxEvent, OutboxLimits};
-pub use room::{HistoryWanted, Joined, NotInRoom, Room, RoomFull};
+pub use room::{HistoryWanted, JoinRefused, Joined, Room, TypingRefused};
 
 /// How long a typing indicator lasts without a new `start_typing`.
 pub const TYPING_TIMEOUT: Duration = Duration::from_secs(5);
@@ -139,15 +139,17 @@ impl Hub {
         Some(room)
     }
 
-    /// Joins a connection to a room.
+    /// Joins a connection to a room; `admit` is asked only when the join
+    /// makes the user present there (see [`Room::join`]).
     pub fn join(
         &self,
         conn: &Arc<Connection>,
         room: &Room,
         max_users: usize,
         wanted: HistoryWanted,
-    ) -> Result<Joined, RoomFull> {
-        room.join(conn, max_users, wanted)
+        admit: impl FnOnce() -> Result<(), Duration>,
+    ) -> Result<Joined, JoinRefused> {
+        room.join(conn, max_users, wanted, admit)
     }
 
     /// Removes a connection from a room; false if it was not in it.
@@ -234,10 +236,15 @@ impl Hub {
 
     /// Marks the connection's user as typing in `room` and keeps one timer
     /// per typing user that clears it after [`TYPING_TIMEOUT`] without a
-    /// new call.
-    pub fn start_typing(&self, conn: &Connection, room: &Arc<Room>) -> Result<(), NotInRoom> {
+    /// new call. `admit` is asked only when the room is to be told.
+    pub fn start_typing(
+        &self,
+        conn: &Connection,
+        room: &Arc<Room>,
+        admit: impl FnOnce() -> Result<(), Duration>,
+    ) -> Result<(), TypingRefused> {
         let until = Instant::now() + TYPING_TIMEOUT;
-        if room.start_typing(conn, until)? {
+        if room.start_typing(conn, until, admit)? {
             let room = Arc::clone(room);
             let user = conn.user_id();
             tokio::spawn(async move {

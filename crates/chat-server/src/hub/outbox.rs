@@ -7,6 +7,14 @@
 //! bytes; a push beyond either is refused, and the connection is then
 //! closed as too slow.
 //!
+//! The byte budget also covers answers not queued yet: a JSON-RPC batch is
+//! answered by one frame, so its answers are *held* while the batch runs.
+//! Before each request the batch waits until the next answer fits beside
+//! what is queued and held (the writer taking frames makes room, so a
+//! client is paced by its own reading), and stops running requests once
+//! its own held answers leave no room. Without that, one small frame
+//! asking for fifty large pages built a 160 MB answer outside every bound.
+//!
 //! The outbox also carries the connection's close request to the writer,
 //! so a woken writer looks at one thing, not two.
 //!
@@ -15,6 +23,7 @@
 use std::{
     collections::VecDeque,
     future::poll_fn,
+    pin::pin,
     sync::atomic::{AtomicBool, Ordering},
     task::{Context, Poll},
 };
@@ -22,6 +31,7 @@ use std::{
 use axum::extract::ws::Utf8Bytes;
 use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
+use tokio::sync::Notify;
 
 /// How much may wait in one connection's outbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,17 +63,29 @@ pub struct Outbox {
     closing: AtomicBool,
     /// The writer, when it waits.
     writer: AtomicWaker,
+    /// Batches waiting for the writer to take what is queued.
+    taken: Notify,
 }
 
 #[derive(Debug, Default)]
 struct Queue {
     frames: VecDeque<Utf8Bytes>,
     bytes: usize,
+    /// Bytes of answers being assembled for this connection, not queued yet.
+    held: usize,
+    /// A batch waits for the writer to take (so taking must wake it).
+    batch_waiting: bool,
 }
 
 impl Outbox {
     pub(super) fn new(limits: OutboxLimits) -> Self {
-        Self { limits, queue: Mutex::default(), closing: AtomicBool::new(false), writer: AtomicWaker::new() }
+        Self {
+            limits,
+            queue: Mutex::default(),
+            closing: AtomicBool::new(false),
+            writer: AtomicWaker::new(),
+            taken: Notify::new(),
+        }
     }
 
     /// Queues a frame, or refuses it when the outbox is full. A single frame
@@ -85,6 +107,46 @@ impl Outbox {
         }
         self.writer.wake();
         Ok(())
+    }
+
+    /// Waits until another answer of about `next` bytes fits beside what
+    /// is queued and held (or nothing is queued or held: one answer alone
+    /// may exceed the budget, like one frame), and returns true. Returns
+    /// false at once when the held answers alone leave no room: waiting for
+    /// the writer cannot help, since they are queued only when complete.
+    /// A connection whose writer never takes again is closed by its write
+    /// timeout, which ends the wait with the call.
+    pub(super) async fn room_for(&self, next: usize) -> bool {
+        loop {
+            let mut taken = pin!(self.taken.notified());
+            // Registered before looking, so a take in between is not missed.
+            taken.as_mut().enable();
+            {
+                let mut queue = self.queue.lock();
+                let used = queue.bytes + queue.held;
+                if used == 0 || used + next <= self.limits.bytes {
+                    queue.batch_waiting = false;
+                    return true;
+                }
+                if queue.bytes == 0 {
+                    queue.batch_waiting = false;
+                    return false;
+                }
+                queue.batch_waiting = true;
+            }
+            taken.await;
+        }
+    }
+
+    /// Counts `bytes` of an answer being assembled against the budget.
+    pub(super) fn hold(&self, bytes: usize) {
+        self.queue.lock().held += bytes;
+    }
+
+    /// Stops counting `bytes` held by [`hold`](Self::hold).
+    pub(super) fn release(&self, bytes: usize) {
+        let mut queue = self.queue.lock();
+        queue.held = queue.held.saturating_sub(bytes);
     }
 
     /// Tells the writer to stop waiting for frames.
@@ -132,6 +194,11 @@ impl Outbox {
         }
         let taken: usize = into.iter().rev().take(n).map(|frame| frame.len()).sum();
         queue.bytes -= taken;
+        let wake = queue.batch_waiting;
+        drop(queue);
+        if wake {
+            self.taken.notify_waiters();
+        }
         taken
     }
 }
@@ -189,6 +256,37 @@ mod tests {
         outbox.push(frame(&"x".repeat(6))).unwrap();
         outbox.push(frame(&"x".repeat(4))).unwrap();
         assert_eq!(outbox.push(frame("z")), Err(OutboxFull));
+    }
+
+    /// Whether `room_for(next)` is ready at once, and with what.
+    fn room_now(outbox: &Outbox, next: usize) -> Poll<bool> {
+        let (_, waker) = Flag::waker();
+        pin!(outbox.room_for(next)).poll(&mut Context::from_waker(&waker))
+    }
+
+    #[test]
+    fn held_answers_count_against_the_budget_until_released() {
+        let outbox = outbox(100, 10);
+        assert_eq!(room_now(&outbox, 50), Poll::Ready(true), "nothing queued or held: one answer of any size");
+        outbox.hold(3);
+        assert_eq!(room_now(&outbox, 7), Poll::Ready(true), "3 + 7 of 10 bytes");
+        assert_eq!(room_now(&outbox, 8), Poll::Ready(false), "the held answers alone leave no room");
+        outbox.release(3);
+        assert_eq!(room_now(&outbox, 50), Poll::Ready(true));
+    }
+
+    #[test]
+    fn a_batch_waits_for_the_writer_to_take_what_is_queued() {
+        let outbox = outbox(100, 10);
+        outbox.push(frame("123456")).unwrap();
+        outbox.hold(2);
+        let (flag, waker) = Flag::waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut waiting = pin!(outbox.room_for(3));
+        assert!(waiting.as_mut().poll(&mut cx).is_pending(), "6 queued + 2 held + 3 > 10");
+        outbox.take(&mut VecDeque::new(), 100);
+        assert!(flag.woken(), "taking wakes the batch");
+        assert_eq!(waiting.as_mut().poll(&mut cx), Poll::Ready(true));
     }
 
     /// A waker that records whether it was woken.

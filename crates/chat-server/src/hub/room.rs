@@ -11,6 +11,7 @@ use std::{
         Arc,
         atomic::{AtomicBool, AtomicI64, Ordering},
     },
+    time::Duration,
 };
 
 use chat_api::{
@@ -84,9 +85,25 @@ pub struct HistoryWanted {
     pub limit: usize,
 }
 
-/// The room is at its user limit.
+/// Why a join was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RoomFull;
+pub enum JoinRefused {
+    /// The room is at its user limit.
+    Full,
+    /// The join would tell the room, and the caller's admission refused
+    /// it; retry after this long.
+    TooFast(Duration),
+}
+
+/// Why `start_typing` was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypingRefused {
+    /// The connection is not in the room.
+    NotInRoom,
+    /// The indicator would tell the room, and the caller's admission
+    /// refused it; retry after this long.
+    TooFast(Duration),
+}
 
 impl Room {
     pub(super) fn new(id: RoomId, name: RoomName, published_upto: MessageId) -> Self {
@@ -139,13 +156,15 @@ impl Room {
     }
 
     /// Adds a connection. The first connection of a user makes them a
-    /// member and tells the others (`user_joined`).
+    /// member and tells the others (`user_joined`); that case alone asks
+    /// `admit` first, so a refusal changes nothing and tells nobody.
     pub(super) fn join(
         &self,
         conn: &Arc<Connection>,
         max_users: usize,
         wanted: HistoryWanted,
-    ) -> Result<Joined, RoomFull> {
+        admit: impl FnOnce() -> Result<(), Duration>,
+    ) -> Result<Joined, JoinRefused> {
         let mut state = self.state.write();
         let user = conn.user_id();
         let newly_joined;
@@ -158,8 +177,9 @@ impl Room {
             }
             None => {
                 if state.by_user.len() >= max_users {
-                    return Err(RoomFull);
+                    return Err(JoinRefused::Full);
                 }
+                admit().map_err(JoinRefused::TooFast)?;
                 newly_joined = true;
                 state.by_user.insert(
                     user,
@@ -263,15 +283,25 @@ impl Room {
     }
 
     /// Marks the user as typing until `until`. Returns true when they were
-    /// not typing before (the caller then announces it and starts a timer).
-    /// Errors when the connection is not in the room.
-    pub(super) fn start_typing(&self, conn: &Connection, until: Instant) -> Result<bool, NotInRoom> {
+    /// not typing before: the others are then told, which `admit` must
+    /// allow first (the caller then starts a timer). A repeat while typing
+    /// only moves the deadline, tells nobody and asks nothing. Errors when
+    /// the connection is not in the room.
+    pub(super) fn start_typing(
+        &self,
+        conn: &Connection,
+        until: Instant,
+        admit: impl FnOnce() -> Result<(), Duration>,
+    ) -> Result<bool, TypingRefused> {
         let mut state = self.state.write();
-        let member = state.by_user.get_mut(&conn.user_id()).ok_or(NotInRoom)?;
+        let member = state.by_user.get_mut(&conn.user_id()).ok_or(TypingRefused::NotInRoom)?;
         if !member.conns.iter().any(|c| c.id() == conn.id()) {
-            return Err(NotInRoom);
+            return Err(TypingRefused::NotInRoom);
         }
         let started = member.typing_until.is_none();
+        if started {
+            admit().map_err(TypingRefused::TooFast)?;
+        }
         member.typing_until = Some(until);
         if started {
             let event =
@@ -300,10 +330,6 @@ impl Room {
         None
     }
 }
-
-/// The connection is not in that room.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NotInRoom;
 
 /// Pushes a frame to every member connection. Synchronous by design: it is
 /// called with the room's lock held and must never wait.

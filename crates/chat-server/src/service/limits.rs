@@ -23,6 +23,10 @@ pub struct RateLimits {
     messages: Option<Keyed<UserId>>,
     auth: Option<Keyed<IpAddr>>,
     room_creations: Option<Keyed<UserId>>,
+    /// Typing indicators and presence joins per user: each fans out to a
+    /// whole room, so unlimited churn could flood its members' outboxes.
+    typing: Option<Keyed<UserId>>,
+    joins: Option<Keyed<UserId>>,
     per_ip: Option<u32>,
     open_per_ip: Mutex<HashMap<IpAddr, u32>>,
     capacity: Arc<Semaphore>,
@@ -81,10 +85,15 @@ impl RateLimits {
         let room_creations = enabled.then(|| {
             RateLimiter::keyed(Quota::per_hour(nonzero(rate.rooms_per_hour)).allow_burst(nonzero(rate.room_burst)))
         });
+        let per_minute = |rate: u32, burst: u32| {
+            enabled.then(|| RateLimiter::keyed(Quota::per_minute(nonzero(rate)).allow_burst(nonzero(burst))))
+        };
         Self {
             messages,
             auth,
             room_creations,
+            typing: per_minute(rate.typing_per_minute, rate.typing_burst),
+            joins: per_minute(rate.joins_per_minute, rate.join_burst),
             per_ip: enabled.then_some(rate.connections_per_ip),
             open_per_ip: Mutex::default(),
             capacity: Arc::new(Semaphore::new(server.max_connections)),
@@ -106,6 +115,16 @@ impl RateLimits {
     /// wait. Joining an existing room takes nothing.
     pub fn check_room_creation(&self, user: UserId) -> Result<(), Duration> {
         self.check(self.room_creations.as_ref(), &user)
+    }
+
+    /// Takes one typing indicator from the user's bucket.
+    pub fn check_typing(&self, user: UserId) -> Result<(), Duration> {
+        self.check(self.typing.as_ref(), &user)
+    }
+
+    /// Takes one presence join from the user's bucket.
+    pub fn check_join(&self, user: UserId) -> Result<(), Duration> {
+        self.check(self.joins.as_ref(), &user)
     }
 
     fn check<K: std::hash::Hash + Eq + Clone>(&self, limiter: Option<&Keyed<K>>, key: &K) -> Result<(), Duration> {
@@ -140,7 +159,7 @@ impl RateLimits {
         if let Some(l) = &self.auth {
             l.retain_recent();
         }
-        if let Some(l) = &self.room_creations {
+        for l in [&self.room_creations, &self.typing, &self.joins].into_iter().flatten() {
             l.retain_recent();
         }
     }
@@ -160,6 +179,10 @@ mod tests {
             login_burst: 2,
             rooms_per_hour: 60,
             room_burst: 2,
+            typing_per_minute: 60,
+            typing_burst: 2,
+            joins_per_minute: 60,
+            join_burst: 4,
         };
         let server = ServerConfig { max_connections: 3, ..ServerConfig::default() };
         Arc::new(RateLimits::new(&rate, &server))
@@ -196,6 +219,21 @@ mod tests {
         assert!(wait > Duration::from_secs(50) && wait <= Duration::from_secs(60), "one a minute: {wait:?}");
         assert!(l.check_room_creation(UserId(2)).is_ok(), "buckets are per user");
         assert!(limits(false).check_room_creation(UserId(1)).is_ok());
+    }
+
+    #[test]
+    fn typing_and_joins_have_their_own_buckets_per_user() {
+        let l = limits(true);
+        assert!(l.check_typing(UserId(1)).is_ok() && l.check_typing(UserId(1)).is_ok());
+        assert!(l.check_typing(UserId(1)).is_err(), "typing burst of 2");
+        for _ in 0..4 {
+            assert!(l.check_join(UserId(1)).is_ok(), "joins do not share the typing bucket");
+        }
+        assert!(l.check_join(UserId(1)).is_err(), "join burst of 4");
+        assert!(l.check_message(UserId(1)).is_ok(), "nor messages");
+        assert!(l.check_typing(UserId(2)).is_ok() && l.check_join(UserId(2)).is_ok(), "per user");
+        let disabled = limits(false);
+        assert!((0..100).all(|_| disabled.check_typing(UserId(1)).is_ok() && disabled.check_join(UserId(1)).is_ok()));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 
 use super::{ChatService, ServiceError};
 use crate::{
-    hub::{Connection, Frame},
+    hub::{Connection, Frame, TypingRefused},
     store::{NewMessage, StoreError},
 };
 
@@ -77,10 +77,15 @@ impl ChatService {
         Ok(HistoryResult { messages, has_more })
     }
 
-    /// `start_typing`.
+    /// `start_typing`. Telling the room takes one from the user's typing
+    /// bucket; repeating it while typing is free.
     pub fn start_typing(&self, conn: &Connection, room_id: &RoomId) -> Result<(), ServiceError> {
         let room = self.joined_room(conn, room_id)?;
-        self.hub.start_typing(conn, &room).map_err(|_| ServiceError::NotMember(room_id.clone()))
+        let admit = || self.limits.check_typing(conn.user_id());
+        self.hub.start_typing(conn, &room, admit).map_err(|refused| match refused {
+            TypingRefused::NotInRoom => ServiceError::NotMember(room_id.clone()),
+            TypingRefused::TooFast(wait) => ServiceError::RateLimited(wait),
+        })
     }
 
     /// `stop_typing`.

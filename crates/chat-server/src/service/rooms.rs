@@ -14,7 +14,7 @@ use chat_api::{
 use super::{ChatService, ServiceError};
 use crate::{
     domain::permissions::{self, Action},
-    hub::{Connection, Frame, HistoryWanted, Room},
+    hub::{Connection, Frame, HistoryWanted, JoinRefused, Room},
     store::{AuditAction, AuditEntry, RoomCreation},
 };
 
@@ -34,9 +34,15 @@ impl ChatService {
             )));
         }
         let id = name.id();
+        // Joining makes the user present in a room, which tells its
+        // members, at most at the rate of the user's join bucket. A new room
+        // is paid for before it is created, so a refused join creates nothing.
+        let mut paid = false;
         let (room, created) = match self.hub.room(&id) {
             Some(room) => (room, false),
             None => {
+                self.limits.check_join(conn.user_id()).map_err(ServiceError::RateLimited)?;
+                paid = true;
                 self.limits.check_room_creation(conn.user_id()).map_err(ServiceError::RateLimited)?;
                 match self.store.create_room_within(name, self.settings.max_rooms).await? {
                     RoomCreation::Created(record) => self.hub.add_room(record.id, record.name, MessageId(0)),
@@ -47,10 +53,13 @@ impl ChatService {
         };
         let limit = if since.is_some() { JOIN_CATCH_UP_LIMIT } else { JOIN_RECENT_MESSAGES };
         let wanted = HistoryWanted { after: since.unwrap_or(MessageId(0)), limit: limit as usize };
-        let joined = self
-            .hub
-            .join(conn, &room, self.settings.max_users_per_room, wanted)
-            .map_err(|_| ServiceError::RoomFull(id.clone()))?;
+        let admit = || if paid { Ok(()) } else { self.limits.check_join(conn.user_id()) };
+        let joined = self.hub.join(conn, &room, self.settings.max_users_per_room, wanted, admit).map_err(
+            |refused| match refused {
+                JoinRefused::Full => ServiceError::RoomFull(id.clone()),
+                JoinRefused::TooFast(wait) => ServiceError::RateLimited(wait),
+            },
+        )?;
         // A concurrent delete_room may have removed the room between the
         // look-up and the join; do not leave the connection in a ghost.
         if !self.hub.room(&id).is_some_and(|current| Arc::ptr_eq(&current, &room)) {

@@ -7,6 +7,8 @@
 //! - [`authn`]: forged, altered, expired and stale tokens, secrets in logs,
 //!   login timing;
 //! - [`authz`]: every method against every role and target role;
+//! - [`batches`]: batch answers bounded like single calls, memory given back;
+//! - [`churn`]: typing and join churn is limited and cannot close a bystander;
 //! - [`hostile`]: malformed frames, framing abuse, 10,000 calls in flight,
 //!   clients that never read;
 //! - [`origin`]: cross-site WebSocket hijacking and CORS;
@@ -29,6 +31,8 @@ mod load;
 
 mod authn;
 mod authz;
+mod batches;
+mod churn;
 mod crash;
 mod exhaustion;
 mod floods;

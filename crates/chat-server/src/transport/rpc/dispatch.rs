@@ -1,8 +1,17 @@
 //! Text frame → JSON-RPC request(s) → the registered methods → response
 //! text. Handles single calls, notifications (run, never answered) and
 //! batches (answered as one array, in order).
+//!
+//! A batch's answers wait for one another, so they are held against the
+//! connection's outbox byte budget while it runs (`HeldAnswers`, one batch
+//! of a connection at a time). Before each request the batch waits until
+//! another answer as large as its largest so far fits beside what is
+//! queued and held in `connection.send_queue_bytes`; once its own answers
+//! leave no room, its remaining requests are not run and are answered
+//! with -32600. A batch's answer therefore ends at most one answer beyond
+//! the budget, however many batches are in flight.
 
-use std::{borrow::Cow, fmt};
+use std::{borrow::Cow, fmt, sync::Arc};
 
 use chat_api::ErrorCode;
 use jsonrpsee::{
@@ -13,6 +22,7 @@ use serde::{Deserialize, Deserializer, de::Visitor};
 use serde_json::value::RawValue;
 
 use super::errors::error_object;
+use crate::hub::Connection;
 
 /// Routes frames to the methods of the `ChatApi` trait.
 #[derive(Debug)]
@@ -84,6 +94,19 @@ fn respond_error(id: Id<'_>, code: ErrorCode, message: &str) -> String {
     into_text(MethodResponse::error(id, error_object(code, message)))
 }
 
+/// The answer to a batch request left unrun because the batch's answers
+/// reached the connection's byte budget; none for a notification.
+fn not_run(text: &str) -> Option<String> {
+    let id = match serde_json::from_str::<IdOnly<'_>>(text) {
+        Ok(request) => request.id,
+        // Not a request at all: answered with a null id, as when run.
+        Err(_) => Some(Id::Null),
+    };
+    let message = "not run: this batch's answers reached the connection's send budget \
+                   (connection.send_queue_bytes); send these requests in a later batch";
+    id.map(|id| respond_error(id, ErrorCode::InvalidRequest, message))
+}
+
 /// The response's JSON, without copying it.
 fn into_text(response: MethodResponse) -> String {
     Box::<str>::from(response.into_json()).into_string()
@@ -118,14 +141,30 @@ impl Dispatcher {
                 &format!("batch of {} requests exceeds the limit of {}", items.len(), self.max_batch),
             ));
         }
-        let mut replies = Vec::with_capacity(items.len());
+        // Only harnesses call without a connection; they get no budget.
+        let mut held = match ext.get::<Arc<Connection>>() {
+            Some(conn) => Some(conn.hold_answers().await),
+            None => None,
+        };
+        let mut answer = String::from("[");
         for item in items {
-            if let Some(reply) = self.handle_one(item.get(), ext, expired).await {
-                replies.push(reply);
+            let room = match &held {
+                Some(held) => held.has_room().await,
+                None => true,
+            };
+            let reply = if room { self.handle_one(item.get(), ext, expired).await } else { not_run(item.get()) };
+            let Some(reply) = reply else { continue };
+            if let Some(held) = &mut held {
+                held.add(reply.len() + 1);
             }
+            if answer.len() > 1 {
+                answer.push(',');
+            }
+            answer.push_str(&reply);
         }
+        answer.push(']');
         // A batch of notifications gets no answer at all.
-        (!replies.is_empty()).then(|| format!("[{}]", replies.join(",")))
+        (answer.len() > 2).then_some(answer)
     }
 
     async fn handle_one(&self, text: &str, ext: &Extensions, expired: bool) -> Option<String> {
