@@ -62,6 +62,13 @@ pub struct HealthResponse {
     pub version: String,
 }
 
+/// `POST /auth/logout`: revokes the token sent in
+/// `Authorization: Bearer <token>` (no body). Answers `204 No Content`;
+/// a missing, invalid, expired or already revoked token gets `401` with
+/// [`codes::INVALID_TOKEN`]. Connections opened with the token close with
+/// 4002.
+pub const LOGOUT_PATH: &str = "/auth/logout";
+
 /// The body of every HTTP error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
@@ -96,7 +103,7 @@ pub mod codes {
     pub const USERNAME_TAKEN: &str = "username_taken";
     /// 401: unknown user or wrong password (deliberately the same).
     pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
-    /// 401: missing, malformed, forged or expired token.
+    /// 401: missing, malformed, forged, expired or revoked token.
     pub const INVALID_TOKEN: &str = "invalid_token";
     /// 403: the account is banned.
     pub const BANNED: &str = "banned";

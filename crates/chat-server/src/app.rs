@@ -70,7 +70,9 @@ impl AppState {
         let limits = Arc::new(RateLimits::new(&config.rate_limit, &config.server));
         let chat =
             Arc::new(ChatService::new(Arc::clone(&store), Arc::clone(&hub), Arc::clone(&limits), config.chat.clone()));
-        let accounts = Arc::new(Accounts::new(Arc::clone(&store), passwords, tokens, Arc::clone(&limits)));
+        let accounts = Arc::new(
+            Accounts::new(Arc::clone(&store), passwords, tokens, Arc::clone(&limits), Arc::clone(&hub)).await?,
+        );
         let methods = RpcHandlers::new(Arc::clone(&chat)).into_rpc().into();
         let dispatcher = Arc::new(Dispatcher::new(methods, config.connection.max_batch));
 

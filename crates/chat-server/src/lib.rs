@@ -74,6 +74,7 @@ pub async fn run(
     });
 
     let room_expiry = state.chat.room_expiry().map(tokio::spawn);
+    let account_deletions = tokio::spawn(state.chat.account_deletions().await?);
 
     // Without TCP_NODELAY small replies wait ~40 ms for delayed ACKs.
     let listener = listener.tap_io(|tcp| {
@@ -86,6 +87,7 @@ pub async fn run(
         .await;
 
     maintenance.abort();
+    account_deletions.abort();
     if let Some(task) = room_expiry {
         task.abort();
     }

@@ -7,4 +7,4 @@ mod token;
 
 pub use password::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, Passwords};
 pub use secret::{SECRET_FILE, load_or_create_secret};
-pub use token::{Claims, TokenError, Tokens, VerifiedToken};
+pub use token::{Claims, TokenError, TokenId, Tokens, VerifiedToken, still_valid};

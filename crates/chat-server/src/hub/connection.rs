@@ -5,11 +5,12 @@ use std::{
     sync::{Arc, OnceLock},
 };
 
-use chat_api::{CloseCode, Role, RoomId, UserId, UserName};
+use chat_api::{CloseCode, RoomId, UserId, UserName};
 use parking_lot::Mutex;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 use super::{Encoding, Frame, Outbox, OutboxLimits};
+use crate::auth::TokenId;
 
 /// Identifies a connection for its lifetime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -31,10 +32,12 @@ pub struct Identity {
     pub user_id: UserId,
     /// Username.
     pub username: UserName,
-    /// Role when the connection opened; privileged calls re-read it.
-    pub role: Role,
-    /// When the token that opened the connection expires, Unix seconds.
+    /// When the token that opened the connection expires, Unix seconds:
+    /// the connection closes then. (No role is kept here: every privileged
+    /// call reads the account's current role from the database.)
     pub token_expires_at: i64,
+    /// What revokes the token that opened the connection (a logout).
+    pub token_id: TokenId,
 }
 
 /// Answers of one batch, counted against their connection's outbox byte

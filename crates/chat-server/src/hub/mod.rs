@@ -14,7 +14,7 @@ mod room;
 pub mod stats;
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, HashMap, HashSet},
     ops::Bound,
     sync::{
         Arc,
@@ -45,6 +45,9 @@ pub struct Hub {
     /// checks here right after registering, to catch a ban that landed
     /// between its authentication and its registration.
     recent_bans: Mutex<HashMap<UserId, Option<Timestamp>>>,
+    /// Accounts deleted while this server runs (ids are never reused), for
+    /// the same look after registering. Grows by one per deletion.
+    deleted: Mutex<HashSet<UserId>>,
     next_id: AtomicU64,
 }
 
@@ -205,6 +208,17 @@ impl Hub {
     /// Records a ban so that connections registering from now on see it.
     pub fn note_ban(&self, user: UserId, until: Option<Timestamp>) {
         self.recent_bans.lock().insert(user, until);
+    }
+
+    /// Records a deleted account so that connections registering from now
+    /// on see it.
+    pub fn note_deleted(&self, user: UserId) {
+        self.deleted.lock().insert(user);
+    }
+
+    /// Whether the account was deleted while this server runs.
+    pub fn was_deleted(&self, user: UserId) -> bool {
+        self.deleted.lock().contains(&user)
     }
 
     /// Forgets a lifted ban.

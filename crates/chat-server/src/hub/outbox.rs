@@ -116,11 +116,16 @@ impl Outbox {
     /// the writer cannot help, since they are queued only when complete.
     /// A connection whose writer never takes again is closed by its write
     /// timeout, which ends the wait with the call.
+    /// Also false once the connection is closing: its answers will never be
+    /// sent, and the batch must not wait for a writer that may be gone.
     pub(super) async fn room_for(&self, next: usize) -> bool {
         loop {
             let mut taken = pin!(self.taken.notified());
             // Registered before looking, so a take in between is not missed.
             taken.as_mut().enable();
+            if self.closing.load(Ordering::Acquire) {
+                return false;
+            }
             {
                 let mut queue = self.queue.lock();
                 let used = queue.bytes + queue.held;
@@ -153,6 +158,7 @@ impl Outbox {
     pub(super) fn close(&self) {
         self.closing.store(true, Ordering::Release);
         self.writer.wake();
+        self.taken.notify_waiters();
     }
 
     /// Waits until a frame is queued or the connection is closing.

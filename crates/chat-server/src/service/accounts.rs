@@ -3,15 +3,15 @@
 use std::{net::IpAddr, sync::Arc, time::Duration};
 
 use chat_api::{
-    DisplayName, Role, Timestamp, UserName,
+    CloseCode, DisplayName, Role, Timestamp, UserName,
     http::{LoginRequest, LoginResponse, RegisterRequest, RegisterResponse},
 };
 
-use super::RateLimits;
+use super::{RateLimits, revocations::Revocations};
 use crate::{
     auth::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, Passwords, Tokens},
     domain::{avatar, ban},
-    hub::Identity,
+    hub::{Connection, Hub, Identity},
     store::{NewUser, Store, StoreError},
 };
 
@@ -33,7 +33,8 @@ pub enum AuthError {
     /// Unknown user or wrong password; deliberately indistinguishable.
     #[error("invalid username or password")]
     InvalidCredentials,
-    /// The token is missing, malformed, forged, expired, or its account is gone.
+    /// The token is missing, malformed, forged, expired, revoked, or its
+    /// account is gone.
     #[error("invalid or expired token")]
     InvalidToken,
     /// The account is banned; the text says until when.
@@ -60,12 +61,21 @@ pub struct Accounts {
     passwords: Passwords,
     tokens: Tokens,
     limits: Arc<RateLimits>,
+    hub: Arc<Hub>,
+    revocations: Revocations,
 }
 
 impl Accounts {
-    /// Builds the account service.
-    pub fn new(store: Arc<Store>, passwords: Passwords, tokens: Tokens, limits: Arc<RateLimits>) -> Self {
-        Self { store, passwords, tokens, limits }
+    /// Builds the account service; loads the revocation list.
+    pub async fn new(
+        store: Arc<Store>,
+        passwords: Passwords,
+        tokens: Tokens,
+        limits: Arc<RateLimits>,
+        hub: Arc<Hub>,
+    ) -> Result<Self, StoreError> {
+        let revocations = Revocations::load(&store, Timestamp::now().unix_seconds()).await?;
+        Ok(Self { store, passwords, tokens, limits, hub, revocations })
     }
 
     /// The token issuer, for tests and tools.
@@ -132,6 +142,9 @@ impl Accounts {
     /// banned, current role).
     pub async fn authenticate(&self, token: &str) -> Result<Identity, AuthError> {
         let verified = self.tokens.verify(token).map_err(|_| AuthError::InvalidToken)?;
+        if self.revocations.is_revoked(&verified.id) {
+            return Err(AuthError::InvalidToken);
+        }
         let (user, active_ban) =
             self.store.account_standing(verified.user_id, Timestamp::now()).await?.ok_or(AuthError::InvalidToken)?;
         if let Some(active) = active_ban {
@@ -140,9 +153,44 @@ impl Accounts {
         Ok(Identity {
             user_id: user.id,
             username: user.username,
-            role: user.role,
             token_expires_at: verified.expires_at,
+            token_id: verified.id,
         })
+    }
+
+    /// `POST /auth/logout`: revokes the token (stored, so it stays revoked
+    /// across restarts, until it would have expired) and closes the
+    /// connections it opened with 4002. Any valid token may be revoked,
+    /// also one whose account was since deleted or banned.
+    pub async fn logout(&self, token: &str) -> Result<(), AuthError> {
+        let verified = self.tokens.verify(token).map_err(|_| AuthError::InvalidToken)?;
+        if self.revocations.is_revoked(&verified.id) {
+            return Err(AuthError::InvalidToken);
+        }
+        self.revocations
+            .revoke(&self.store, verified.id.clone(), verified.expires_at, Timestamp::now().unix_seconds())
+            .await?;
+        for conn in self.hub.connections_of(verified.user_id) {
+            if conn.identity().token_id == verified.id {
+                conn.close(CloseCode::SessionEnded, "logged out");
+            }
+        }
+        tracing::info!(user = verified.user_id.0, "logged out");
+        Ok(())
+    }
+
+    /// Why the connection's session no longer holds, if it does not: its
+    /// token expired (valid only before its `exp` second) or was revoked.
+    /// Cheap (a clock read and an in-memory look-up): made per call.
+    pub fn session_ended(&self, conn: &Connection) -> Option<&'static str> {
+        let identity = conn.identity();
+        if !crate::auth::still_valid(identity.token_expires_at, Timestamp::now().unix_seconds()) {
+            Some("token expired")
+        } else if self.revocations.is_revoked(&identity.token_id) {
+            Some("logged out")
+        } else {
+            None
+        }
     }
 }
 

@@ -4,11 +4,14 @@
 //! WebSocket or JSON-RPC; errors are [`ServiceError`] and [`AuthError`],
 //! mapped to wire errors in `transport`.
 //!
-//! Files: [`accounts`] (register, login, token checks), [`rooms`],
+//! Files: [`accounts`] (register, login, logout, token checks),
+//! `revocations` (tokens ended by a logout), `account_deletions` (closing
+//! the sessions of accounts deleted by the operator tool), [`rooms`],
 //! `room_expiry` (deleting rooms left empty), [`messages`] (send,
 //! history, typing), [`profiles`], [`moderation`], [`limits`] (rate limits and connection caps), `fairness` (per-user
 //! turns at the read pool), [`seed`] (first-start accounts and rooms).
 
+mod account_deletions;
 pub mod accounts;
 mod error;
 mod fairness;
@@ -16,6 +19,7 @@ pub mod limits;
 mod messages;
 mod moderation;
 mod profiles;
+mod revocations;
 mod room_expiry;
 mod rooms;
 pub mod seed;

@@ -11,7 +11,8 @@
 //! [`checkpointer`] (WAL checkpoints off the commit path), [`room_index`]
 //! (messages filed by room behind the writer), [`reader`] (read pool), and
 //! one file per table family: [`users`], [`rooms`],
-//! [`messages`], [`moderation`].
+//! [`messages`], [`moderation`], [`sessions`] (revoked tokens, account
+//! deletions for the running server).
 
 mod checkpointer;
 mod messages;
@@ -20,6 +21,7 @@ mod reader;
 mod room_index;
 mod rooms;
 mod schema;
+mod sessions;
 mod users;
 mod writer;
 
@@ -31,6 +33,7 @@ use rusqlite::Connection;
 pub use messages::{NewMessage, StoredMessage};
 pub use moderation::{AuditAction, AuditEntry, BanRecord};
 pub use rooms::{RoomCreation, RoomRecord};
+pub use sessions::{AccountDeletion, RevokedToken};
 pub use users::{NewUser, ProfileChange, UserRecord};
 
 use checkpointer::Checkpointer;

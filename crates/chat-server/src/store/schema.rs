@@ -95,6 +95,20 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO room_messages (room_id, message_id) SELECT room_id, id FROM messages ORDER BY room_id, id;
     INSERT INTO room_messages_upto (only, message_id) VALUES (1, COALESCE((SELECT max(id) FROM messages), 0));
     ",
+    // 3: tokens revoked by a logout, kept until they would have expired;
+    // and accounts deleted by the operator tool (another process), which
+    // the running server reads to close their connections.
+    "
+    CREATE TABLE revoked_tokens (
+        token_id    TEXT PRIMARY KEY,
+        expires_at  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE account_deletions (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id     INTEGER NOT NULL,
+        at          INTEGER NOT NULL
+    );
+    ",
 ];
 
 /// Brings the schema up to date.

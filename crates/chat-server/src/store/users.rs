@@ -235,14 +235,20 @@ impl Store {
             .await
     }
 
-    /// Deletes an account (its messages stay, under its name). Returns false
-    /// if there is no such user.
+    /// Deletes an account (its messages stay, under its name) and records
+    /// the deletion for the running server (`account_deletions`), in one
+    /// transaction. Returns false if there is no such user.
     pub async fn delete_user(&self, name: &UserName) -> Result<bool, StoreError> {
         let key = name.key();
         self.writer
             .write(move |conn| {
-                let changed = conn.prepare_cached("DELETE FROM users WHERE username_key = ?1")?.execute([key])?;
-                Ok(changed > 0)
+                let id: Option<i64> = conn
+                    .prepare_cached("DELETE FROM users WHERE username_key = ?1 RETURNING id")?
+                    .query_row([key], |row| row.get(0))
+                    .optional()?;
+                let Some(id) = id else { return Ok(false) };
+                super::sessions::record_deletion(conn, UserId(id))?;
+                Ok(true)
             })
             .await
     }

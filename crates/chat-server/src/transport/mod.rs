@@ -29,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(http::health::health))
         .route("/auth/register", post(http::auth::register))
         .route("/auth/login", post(http::auth::login))
+        .route(chat_api::http::LOGOUT_PATH, post(http::auth::logout))
         .route("/ws", get(ws::upgrade::upgrade))
         .route("/ws/text", get(ws::upgrade::upgrade_text))
         .route("/metrics", get(http::metrics::metrics))

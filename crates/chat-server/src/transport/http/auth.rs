@@ -1,11 +1,11 @@
-//! `POST /auth/register` and `POST /auth/login`.
+//! `POST /auth/register`, `POST /auth/login` and `POST /auth/logout`.
 
 use std::net::SocketAddr;
 
 use axum::{
     Json,
     extract::{ConnectInfo, State, rejection::JsonRejection},
-    http::StatusCode,
+    http::{HeaderMap, StatusCode, header},
 };
 use chat_api::http::{LoginRequest, LoginResponse, RegisterRequest, RegisterResponse, codes};
 
@@ -43,4 +43,23 @@ pub async fn login(
 ) -> Result<Json<LoginResponse>, HttpError> {
     let request = parse_body(body)?;
     Ok(Json(state.accounts.login(peer.ip(), request).await?))
+}
+
+/// Revokes the bearer token: `204`, or `401` for a missing or invalid one.
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<StatusCode, HttpError> {
+    let Some(token) = bearer(&headers) else {
+        return Err(HttpError::new(StatusCode::UNAUTHORIZED, codes::INVALID_TOKEN, "missing token"));
+    };
+    state.accounts.logout(&token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The token of `Authorization: Bearer …`, if any.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
 }

@@ -119,15 +119,16 @@ impl Dispatcher {
     }
 
     /// Handles one text frame. Returns the response frame, if any is due.
-    /// With `expired`, every call is refused with "not authenticated".
-    pub async fn handle(&self, text: &str, ext: &Extensions, expired: bool) -> Option<String> {
+    /// (A connection whose token expired or was revoked is closed before
+    /// its frames get here.)
+    pub async fn handle(&self, text: &str, ext: &Extensions) -> Option<String> {
         if text.trim_start().starts_with('[') {
-            return self.handle_batch(text, ext, expired).await;
+            return self.handle_batch(text, ext).await;
         }
-        self.handle_one(text, ext, expired).await
+        self.handle_one(text, ext).await
     }
 
-    async fn handle_batch(&self, text: &str, ext: &Extensions, expired: bool) -> Option<String> {
+    async fn handle_batch(&self, text: &str, ext: &Extensions) -> Option<String> {
         let items: Vec<&RawValue> = match serde_json::from_str(text) {
             Ok(items) => items,
             Err(_) => return Some(error_response(ErrorCode::ParseError, "parse error")),
@@ -152,7 +153,7 @@ impl Dispatcher {
                 Some(held) => held.has_room().await,
                 None => true,
             };
-            let reply = if room { self.handle_one(item.get(), ext, expired).await } else { not_run(item.get()) };
+            let reply = if room { self.handle_one(item.get(), ext).await } else { not_run(item.get()) };
             let Some(reply) = reply else { continue };
             if let Some(held) = &mut held {
                 held.add(reply.len() + 1);
@@ -167,7 +168,7 @@ impl Dispatcher {
         (answer.len() > 2).then_some(answer)
     }
 
-    async fn handle_one(&self, text: &str, ext: &Extensions, expired: bool) -> Option<String> {
+    async fn handle_one(&self, text: &str, ext: &Extensions) -> Option<String> {
         let request: Inbound<'_> = match serde_json::from_str(text) {
             Ok(request) => request,
             Err(e) if e.is_syntax() || e.is_eof() => return Some(error_response(ErrorCode::ParseError, "parse error")),
@@ -178,12 +179,8 @@ impl Dispatcher {
         };
         let is_notification = request.id.is_none();
         let id = request.id.unwrap_or(Id::Null).into_owned();
-        let response = if expired {
-            MethodResponse::error(id, error_object(ErrorCode::NotAuthenticated, "token expired; log in again"))
-        } else {
-            let params = Params::new(request.params.map(RawValue::get)).into_owned();
-            self.call(&request.method, id, params, ext).await
-        };
+        let params = Params::new(request.params.map(RawValue::get)).into_owned();
+        let response = self.call(&request.method, id, params, ext).await;
         (!is_notification).then(|| into_text(response))
     }
 

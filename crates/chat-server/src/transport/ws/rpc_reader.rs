@@ -5,18 +5,28 @@
 //! stay unread and TCP pushes back on the client. Calls start in the order
 //! their frames arrived, so one client's messages are stored in the order
 //! it sent them.
+//!
+//! When the connection ends, the calls already started still run to their
+//! end (their answers are dropped). A call may have committed its change
+//! (a room created, a ban stored or lifted) and not yet applied it to the
+//! hub; cancelling it there would leave the running server out of step
+//! with the database until a restart. The wait is bounded: at most
+//! `max_in_flight` calls, each waiting only on the database and the read
+//! pool (a batch stops waiting for outbox room once the connection
+//! closes, see `Outbox::room_for`), and the session's cleanup (leaving
+//! rooms) runs after it, so a join that completes late is undone cleanly.
 
 use std::sync::Arc;
 
 use axum::extract::ws::WebSocket;
-use chat_api::{ErrorCode, Timestamp};
+use chat_api::{CloseCode, ErrorCode};
 use futures_util::{
     StreamExt,
     stream::{FuturesUnordered, SplitStream},
 };
 use jsonrpsee::Extensions;
 
-use super::session::Inbound;
+use super::session::{Inbound, token_deadline};
 use crate::{
     app::AppState,
     hub::{Connection, Frame},
@@ -32,14 +42,21 @@ pub(super) async fn run(stream: &mut SplitStream<WebSocket>, state: &AppState, c
     let dispatcher = &*state.dispatcher;
     let max_in_flight = state.config.connection.max_in_flight;
     let mut in_flight = FuturesUnordered::new();
-    // One close-signal future for the whole loop, not one per frame.
+    // One close-signal future and one expiry timer for the whole loop, not
+    // one per frame.
     let closed = conn.closed();
     tokio::pin!(closed);
+    let expiry = tokio::time::sleep_until(token_deadline(conn));
+    tokio::pin!(expiry);
 
     loop {
         tokio::select! {
             biased;
             () = &mut closed => break,
+            () = &mut expiry => {
+                conn.close(CloseCode::SessionEnded, "token expired");
+                break;
+            }
             Some(reply) = in_flight.next(), if !in_flight.is_empty() => {
                 if let Some(text) = reply {
                     conn.push(&Frame::reply(text));
@@ -47,8 +64,14 @@ pub(super) async fn run(stream: &mut SplitStream<WebSocket>, state: &AppState, c
             }
             inbound = stream.next(), if in_flight.len() < max_in_flight => match Inbound::read(conn, inbound) {
                 Inbound::Text(text) => {
-                    let expired = conn.identity().token_expires_at <= Timestamp::now().unix_seconds();
-                    in_flight.push(async move { dispatcher.handle(text.as_str(), extensions, expired).await });
+                    // The timer closes the connection at expiry; this also
+                    // covers the instants around it and a logout racing
+                    // this connection's registration.
+                    if let Some(reason) = state.accounts.session_ended(conn) {
+                        conn.close(CloseCode::SessionEnded, reason);
+                        break;
+                    }
+                    in_flight.push(async move { dispatcher.handle(text.as_str(), extensions).await });
                 }
                 Inbound::Binary => {
                     let reply = dispatch::error_response(
@@ -62,4 +85,7 @@ pub(super) async fn run(stream: &mut SplitStream<WebSocket>, state: &AppState, c
             }
         }
     }
+
+    // See the module comment: started calls finish, answers unsent.
+    while in_flight.next().await.is_some() {}
 }

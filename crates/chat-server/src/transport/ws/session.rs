@@ -35,10 +35,15 @@ pub fn serve(
     let limits = OutboxLimits { frames: settings.send_queue, bytes: settings.send_queue_bytes };
     let conn = Connection::new(state.hub.next_conn_id(), identity, encoding, limits);
     state.hub.register(&conn);
-    // A ban stored after this connection was authenticated but before it
-    // was registered would have missed it; look once more.
+    // A ban, deletion or logout stored after this connection was
+    // authenticated but before it was registered would have missed it;
+    // look once more.
     if state.hub.recently_banned(conn.user_id(), chat_api::Timestamp::now()) {
         conn.close(CloseCode::Banned, "banned");
+    } else if state.hub.was_deleted(conn.user_id()) {
+        conn.close(CloseCode::SessionEnded, "account deleted");
+    } else if let Some(reason) = state.accounts.session_ended(&conn) {
+        conn.close(CloseCode::SessionEnded, reason);
     }
     metrics::counter!(crate::metrics::CONNECTIONS_OPENED).increment(1);
     if state.shutting_down.is_cancelled() {
@@ -90,6 +95,21 @@ async fn read_then_close(
     }
     tracing::debug!(conn = conn.id().0, reason = ?conn.close_reason(), "disconnected");
 }
+
+/// When the connection's token stops being valid: the start of its `exp`
+/// second. A read loop closes the connection with 4002 then.
+pub(super) fn token_deadline(conn: &Connection) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    let left_ms =
+        conn.identity().token_expires_at.saturating_mul(1000).saturating_sub(chat_api::Timestamp::now().unix_millis());
+    let left = Duration::from_millis(u64::try_from(left_ms).unwrap_or(0));
+    // Tokens live at most a year (`auth.token_ttl_secs`); one minted with
+    // a later `exp` is still refused per call once it expires.
+    now.checked_add(left.min(MAX_TOKEN_TIMER)).unwrap_or(now)
+}
+
+/// The longest expiry timer a connection sets.
+const MAX_TOKEN_TIMER: Duration = Duration::from_secs(400 * 24 * 60 * 60);
 
 /// What one read from the socket means to a read loop. Control frames and
 /// the end of the connection are handled here, once for both encodings.

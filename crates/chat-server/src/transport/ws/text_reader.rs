@@ -3,6 +3,10 @@
 //! JSON-RPC clients (validation, rate limits, storage, ids). A refused
 //! message is answered to this client alone with a `system:` line; the
 //! connection stays open.
+//!
+//! Messages are sent one at a time, outside the `select!`, so closing the
+//! connection never cancels one half-way (stored but not published); the
+//! loop notices the close once the message is done.
 
 use std::sync::Arc;
 
@@ -10,7 +14,7 @@ use axum::extract::ws::WebSocket;
 use chat_api::{CloseCode, MessageText, RoomName};
 use futures_util::{StreamExt, stream::SplitStream};
 
-use super::session::Inbound;
+use super::session::{Inbound, token_deadline};
 use crate::{
     app::AppState,
     hub::{Connection, Frame},
@@ -27,17 +31,28 @@ pub(super) async fn run(stream: &mut SplitStream<WebSocket>, state: &AppState, c
         }
     };
 
-    // One close-signal future for the whole loop, not one per line.
+    // One close-signal future and one expiry timer for the whole loop, not
+    // one per line.
     let closed = conn.closed();
     tokio::pin!(closed);
+    let expiry = tokio::time::sleep_until(token_deadline(conn));
+    tokio::pin!(expiry);
     loop {
         let inbound = tokio::select! {
             biased;
             () = &mut closed => break,
+            () = &mut expiry => {
+                conn.close(CloseCode::SessionEnded, "token expired");
+                break;
+            }
             inbound = stream.next() => inbound,
         };
         match Inbound::read(conn, inbound) {
             Inbound::Text(text) => {
+                if let Some(reason) = state.accounts.session_ended(conn) {
+                    conn.close(CloseCode::SessionEnded, reason);
+                    break;
+                }
                 // A line typed in a terminal may carry its line ending.
                 let line = text.as_str().strip_suffix('\n').unwrap_or(text.as_str());
                 let line = line.strip_suffix('\r').unwrap_or(line);

@@ -8,7 +8,7 @@ use axum::{
         ConnectInfo, Query, State,
         ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection},
     },
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
 use chat_api::{RoomName, http::codes};
@@ -19,7 +19,7 @@ use crate::{
     app::AppState,
     hub::Identity,
     service::limits::{ConnectionRefused, ConnectionSlot},
-    transport::http::{error::HttpError, origin},
+    transport::http::{auth, error::HttpError, origin},
 };
 
 /// The query string of both routes.
@@ -33,12 +33,7 @@ pub struct WsQuery {
 
 /// The token from `Authorization: Bearer …`, else from `?token=`.
 fn token(headers: &HeaderMap, query: &WsQuery) -> Option<String> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(|t| t.trim().to_owned());
-    bearer.or_else(|| query.token.clone()).filter(|t| !t.is_empty())
+    auth::bearer(headers).or_else(|| query.token.clone()).filter(|t| !t.is_empty())
 }
 
 /// Origin, token, account and capacity checks shared by both routes.
