@@ -173,18 +173,41 @@ async fn a_token_from_before_a_demotion_carries_no_privilege() {
 }
 
 #[tokio::test]
-async fn a_token_that_expires_during_the_session_stops_working() {
+async fn a_token_that_expires_during_the_session_ends_it_on_both_endpoints() {
     let server = server_with_secret().await;
     let me = user_id(&server, "shortlived").await;
+    let mut watcher = server.raw("watcher").await;
+    watcher.call("join_room", json!({"room_name": "general"})).await;
     let mut c = claims(me, "user");
     c["exp"] = json!(now() + 2);
     let token = hmac_token(Algorithm::HS256, SECRET.as_bytes(), &c);
-    let mut ws = ws_connect(&server.ws_url(), &token).await;
-    let reply = ws_call(&mut ws, 1, "list_rooms", json!({})).await;
-    assert!(reply.get("result").is_some(), "{reply}");
-    tokio::time::sleep(Duration::from_millis(2100)).await;
-    let reply = ws_call(&mut ws, 2, "list_rooms", json!({})).await;
-    assert_eq!(error_code(&reply), -32001, "{reply}");
+    let mut rpc = RawClient::connect(&server.ws_url(), Some(&token)).await.unwrap();
+    let joined = rpc.call("join_room", json!({"room_name": "general"})).await;
+    assert!(joined.get("result").is_some(), "{joined}");
+    let text_url = format!("{}/text?token={token}", server.ws_url());
+    let mut text = RawClient::connect(&text_url, None).await.unwrap();
+    watcher.notification("user_joined").await;
+
+    // Neither connection sends anything: the server ends both at expiry,
+    // and the room is told the user left.
+    let started = Instant::now();
+    assert_eq!(rpc.close_frame().await, Some((4002, "token expired".to_owned())));
+    assert_eq!(text.close_frame().await, Some((4002, "token expired".to_owned())));
+    assert!(started.elapsed() < Duration::from_secs(4), "closed {:?} after the start", started.elapsed());
+    let left = watcher.notification("user_left").await;
+    assert_eq!(left["params"]["username"], "shortlived");
+}
+
+#[tokio::test]
+async fn a_token_is_refused_from_its_exp_second_on() {
+    let server = server_with_secret().await;
+    let me = user_id(&server, "edge").await;
+    let mut c = claims(me, "user");
+    // RFC 7519: valid only while now < exp. The clock only moves on, so
+    // this token is at or past its exp second when checked.
+    c["exp"] = json!(now());
+    let token = hmac_token(Algorithm::HS256, SECRET.as_bytes(), &c);
+    assert_eq!(statuses(&server, &token).await, (Some(401), Some(401)));
 }
 
 #[tokio::test]

@@ -8,6 +8,8 @@
 //!   login timing;
 //! - [`authz`]: every method against every role and target role;
 //! - [`batches`]: batch answers bounded like single calls, memory given back;
+//! - [`cutoff`]: a committed call cut off by a disconnect still reaches
+//!   the running server;
 //! - [`churn`]: typing and join churn is limited and cannot close a bystander;
 //! - [`hostile`]: malformed frames, framing abuse, 10,000 calls in flight,
 //!   clients that never read;
@@ -34,6 +36,7 @@ mod authz;
 mod batches;
 mod churn;
 mod crash;
+mod cutoff;
 mod exhaustion;
 mod floods;
 mod hostile;

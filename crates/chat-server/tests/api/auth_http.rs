@@ -1,8 +1,9 @@
-//! `POST /auth/register`, `POST /auth/login`, `GET /health`.
+//! `POST /auth/register`, `POST /auth/login`, `POST /auth/logout`,
+//! `GET /health`.
 
 use serde_json::{Value, json};
 
-use crate::support::{PASSWORD, TestServer};
+use crate::support::{PASSWORD, RawClient, TestServer, refused_status};
 
 async fn body(response: reqwest::Response) -> Value {
     response.json().await.unwrap()
@@ -113,4 +114,50 @@ async fn oversized_bodies_get_413_in_the_error_shape() {
     let response = server.register("dave", &"p".repeat(20_000)).await;
     assert_eq!(response.status(), 413);
     assert_eq!(body(response).await["error"]["code"], "payload_too_large");
+}
+
+async fn logout(server: &TestServer, token: Option<&str>) -> reqwest::Response {
+    let mut request = reqwest::Client::new().post(server.url(chat_api::http::LOGOUT_PATH));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn logout_revokes_the_token_and_closes_the_connections_it_opened() {
+    let server = TestServer::spawn().await;
+    let revoked = server.token("leaver").await;
+    let other = server.token("leaver").await;
+    let mut on_revoked = RawClient::connect(&server.ws_url(), Some(&revoked)).await.unwrap();
+    let text_url = format!("{}/text?token={revoked}", server.ws_url());
+    let mut text_on_revoked = RawClient::connect(&text_url, None).await.unwrap();
+    let mut on_other = RawClient::connect(&server.ws_url(), Some(&other)).await.unwrap();
+
+    let response = logout(&server, Some(&revoked)).await;
+    assert_eq!(response.status(), 204);
+    assert!(response.text().await.unwrap().is_empty());
+
+    assert_eq!(on_revoked.close_frame().await, Some((4002, "logged out".to_owned())));
+    assert_eq!(text_on_revoked.close_frame().await, Some((4002, "logged out".to_owned())));
+    assert_eq!(refused_status(&RawClient::connect(&server.ws_url(), Some(&revoked)).await), Some(401));
+    // The same account's other token is untouched.
+    assert!(on_other.call("list_rooms", json!({})).await.get("result").is_some());
+
+    // A revoked, missing or invalid token: 401 invalid_token.
+    for token in [Some(revoked.as_str()), None, Some("not-a-token")] {
+        let response = logout(&server, token).await;
+        assert_eq!(response.status(), 401, "{token:?}");
+        assert_eq!(body(response).await["error"]["code"], "invalid_token", "{token:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_token_stays_revoked_after_a_restart() {
+    let mut server = TestServer::spawn().await;
+    let token = server.token("leaver").await;
+    assert_eq!(logout(&server, Some(&token)).await.status(), 204);
+    server.restart().await;
+    assert_eq!(refused_status(&RawClient::connect(&server.ws_url(), Some(&token)).await), Some(401));
+    assert_eq!(logout(&server, Some(&token)).await.status(), 401);
 }

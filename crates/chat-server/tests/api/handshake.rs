@@ -11,7 +11,7 @@ fn secret_of(server: &TestServer) -> Vec<u8> {
 }
 
 fn claims(sub: i64, iat: i64, exp: i64) -> Claims {
-    Claims { sub: sub.to_string(), name: "alice".into(), role: Role::Admin, iat, exp }
+    Claims { sub: sub.to_string(), name: "alice".into(), role: Role::Admin, iat, exp, jti: None }
 }
 
 fn now() -> i64 {

@@ -8,7 +8,7 @@ use std::{
 
 use serde_json::json;
 
-use crate::support::TestServer;
+use crate::support::{RawClient, TestServer};
 
 fn operator(server: &TestServer, args: &[&str], stdin: &str) -> Output {
     let scratch = tempfile::tempdir().unwrap();
@@ -66,4 +66,33 @@ async fn deleting_an_account_and_unknown_names() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no user named nobody"));
     let bad_role = tokio::task::block_in_place(|| operator(&server, &["set-role", "alice", "root"], ""));
     assert!(!bad_role.status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_an_account_ends_its_live_sessions_and_its_presence() {
+    let server = TestServer::spawn().await;
+    let mut watcher = server.raw("alice").await;
+    watcher.call("join_room", json!({"room_name": "general"})).await;
+    let mut doomed = server.raw("doomed").await;
+    doomed.call("join_room", json!({"room_name": "general"})).await;
+    let token = server.token("doomed").await;
+    let text_url = format!("{}/text?token={token}", server.ws_url());
+    let mut doomed_text = RawClient::connect(&text_url, None).await.unwrap();
+    watcher.notification("user_joined").await;
+
+    let out = tokio::task::block_in_place(|| operator(&server, &["delete", "doomed"], ""));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // The separate process's deletion reaches the running server's live
+    // connections, on both endpoints, without any call from them.
+    assert_eq!(doomed.close_frame().await, Some((4002, "account deleted".to_owned())));
+    assert_eq!(doomed_text.close_frame().await, Some((4002, "account deleted".to_owned())));
+    let left = watcher.notification("user_left").await;
+    assert_eq!(left["params"]["username"], "doomed");
+
+    // The name taken again is a new account, listed once.
+    let mut again = server.raw("doomed").await;
+    again.call("join_room", json!({"room_name": "general"})).await;
+    let users = watcher.call("list_users", json!({"room_id": "general"})).await;
+    assert_eq!(users["result"]["users"], json!(["alice", "doomed"]), "{users}");
 }
