@@ -17,8 +17,10 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::{RawClient, TestServer, refused_status};
 
-/// Delays between sending the call and dropping the socket, in ms.
-const CUTS: [u64; 9] = [0, 1, 2, 3, 5, 8, 12, 20, 40];
+/// Delays between sending the call and dropping the socket, in µs. The
+/// window between a commit and the call's end is well under a millisecond
+/// here, so the steps are fine where it matters.
+const CUTS: [u64; 16] = [0, 50, 100, 150, 200, 250, 300, 400, 500, 600, 800, 1000, 1500, 2500, 5000, 20_000];
 
 /// How long the server has to make its state match the database.
 const SETTLE: Duration = Duration::from_secs(2);
@@ -33,13 +35,20 @@ async fn server() -> TestServer {
     .await
 }
 
-/// Sends one call on a fresh connection and drops it `after_ms` later
+/// Sends one call on a fresh connection and drops it `after_us` later
 /// without reading anything.
-async fn call_then_cut(server: &TestServer, token: &str, method: &str, params: Value, after_ms: u64) {
+async fn call_then_cut(server: &TestServer, token: &str, method: &str, params: Value, after_us: u64) {
     let mut ws = RawClient::connect(&server.ws_url(), Some(token)).await.unwrap();
     ws.request(method, params).await;
-    if after_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(after_ms)).await;
+    let after = Duration::from_micros(after_us);
+    if after >= Duration::from_millis(2) {
+        tokio::time::sleep(after).await;
+    } else {
+        // Timers tick in milliseconds; a short wait spins instead.
+        let until = std::time::Instant::now() + after;
+        while std::time::Instant::now() < until {
+            std::hint::spin_loop();
+        }
     }
     drop(ws);
 }
@@ -104,7 +113,7 @@ async fn a_join_cut_off_by_a_disconnect_still_makes_its_new_room_known() {
         let stored = store.rooms().await.unwrap().iter().any(|r| r.id == RoomId::parse(&room).unwrap());
         assert_eq!(
             known, stored,
-            "cut after {after} ms: the server lists {room}: {known}, the database has it: {stored}"
+            "cut after {after} µs: the server lists {room}: {known}, the database has it: {stored}"
         );
         if known {
             let joined = watcher.call("join_room", json!({"room_name": room})).await;
@@ -133,12 +142,12 @@ async fn a_ban_cut_off_by_a_disconnect_still_disconnects_its_target() {
             assert_eq!(
                 code.ok().flatten(),
                 Some(4003),
-                "cut after {after} ms: the ban is stored, its target still open"
+                "cut after {after} µs: the ban is stored, its target still open"
             );
             let unban = moderator.call("unban_user", json!({"target_username": "victim"})).await;
             assert!(unban.get("result").is_some(), "{unban}");
         } else {
-            assert!(answers(&mut target).await, "cut after {after} ms: no ban stored, yet the target was closed");
+            assert!(answers(&mut target).await, "cut after {after} µs: no ban stored, yet the target was closed");
         }
     }
     store.close().await;
@@ -159,10 +168,10 @@ async fn an_unban_cut_off_by_a_disconnect_still_lets_the_user_back() {
         let lifted = settles(|| async { store.active_ban(victim, Timestamp::now()).await.unwrap().is_none() }).await;
         let attempt = RawClient::connect(&server.ws_url(), Some(&victim_token)).await;
         if lifted {
-            let mut back = attempt.unwrap_or_else(|e| panic!("cut after {after} ms: unbanned, yet refused: {e}"));
-            assert!(answers(&mut back).await, "cut after {after} ms: the ban is lifted, yet the socket was closed");
+            let mut back = attempt.unwrap_or_else(|e| panic!("cut after {after} µs: unbanned, yet refused: {e}"));
+            assert!(answers(&mut back).await, "cut after {after} µs: the ban is lifted, yet the socket was closed");
         } else {
-            assert_eq!(refused_status(&attempt), Some(403), "cut after {after} ms: still banned, yet admitted");
+            assert_eq!(refused_status(&attempt), Some(403), "cut after {after} µs: still banned, yet admitted");
         }
     }
     store.close().await;
