@@ -1,7 +1,9 @@
 //! Account maintenance for operators, run from the command line against
 //! the data directory (`bidirectional-chat-server user …`). Safe while the
-//! server runs: SQLite serializes the writes, and the server reads roles,
-//! bans and accounts from the database whenever they matter.
+//! server runs: SQLite serializes the writes, the server reads roles and
+//! accounts from the database whenever they matter, and a deletion is
+//! also logged in `account_deletions`, from which a running server closes
+//! the account's connections within about a second.
 
 use std::path::Path;
 
