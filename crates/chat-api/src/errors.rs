@@ -15,7 +15,8 @@ pub enum ErrorCode {
     InvalidParams,
     /// -32603: the server failed; details are in its log, not the reply.
     Internal,
-    /// -32001: the session's token has expired (or the account is gone).
+    /// -32001: the account behind the session is gone. (A session whose
+    /// token expired or was revoked is closed with 4002 instead.)
     NotAuthenticated,
     /// -32002: the caller's role is too low or the target outranks them.
     Forbidden,

@@ -50,7 +50,14 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result
     let Some(token) = bearer(&headers) else {
         return Err(HttpError::new(StatusCode::UNAUTHORIZED, codes::INVALID_TOKEN, "missing token"));
     };
-    state.accounts.logout(&token).await?;
+    // On a task of its own: a client that hangs up must not cancel the
+    // logout between storing the revocation and closing the connections.
+    let accounts = std::sync::Arc::clone(&state.accounts);
+    let done = tokio::spawn(async move { accounts.logout(&token).await });
+    match done.await {
+        Ok(outcome) => outcome?,
+        Err(e) => return Err(crate::service::AuthError::Internal(e.to_string()).into()),
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
