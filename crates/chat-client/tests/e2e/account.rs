@@ -213,7 +213,6 @@ async fn logout_without_the_server_removes_the_token_locally_and_says_so() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs POST /auth/logout"]
 async fn logout_revokes_the_token_on_the_server() {
     let server = TestServer::spawn().await;
     let cli = Cli::new(&server);
