@@ -32,6 +32,10 @@ impl Config {
             }
         }
         in_range("server.max_connections", s.max_connections, 1, 1_000_000)?;
+        in_range("server.connections_per_ip", s.connections_per_ip, 1, 1_000_000)?;
+        in_range("server.max_pending_connections", s.max_pending_connections, 1, 1_000_000)?;
+        in_range("server.header_read_timeout_secs", s.header_read_timeout_secs, 1, 3_600)?;
+        in_range("server.idle_timeout_secs", s.idle_timeout_secs, 1, 24 * 60 * 60)?;
 
         if let Some(secret) = &self.auth.jwt_secret
             && secret.expose().len() < 32
@@ -164,6 +168,10 @@ mod tests {
                     role: chat_api::Role::User,
                 }]
             }),
+            ("server.connections_per_ip", |c| c.server.connections_per_ip = 0),
+            ("server.max_pending_connections", |c| c.server.max_pending_connections = 0),
+            ("server.header_read_timeout_secs", |c| c.server.header_read_timeout_secs = 0),
+            ("server.idle_timeout_secs", |c| c.server.idle_timeout_secs = 0),
             ("rate_limit.messages_per_minute", |c| c.rate_limit.messages_per_minute = 0),
             ("rate_limit.message_burst", |c| c.rate_limit.message_burst = 0),
             ("rate_limit.connections_per_ip", |c| c.rate_limit.connections_per_ip = 0),
