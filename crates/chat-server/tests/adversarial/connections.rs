@@ -1,0 +1,188 @@
+//! Plain HTTP connections are bounded: a slow request head and a silent
+//! connection are closed by timeouts, one address holds a bounded number of
+//! sockets, and a flood of idle sockets leaves WebSockets and `/health`
+//! working.
+
+use std::{
+    net::SocketAddr,
+    time::{Duration, Instant},
+};
+
+use serde_json::json;
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::{TcpSocket, TcpStream},
+};
+
+use crate::support::{RawClientExt, TestServer};
+
+/// Where flood connections come from, so that test code on 127.0.0.1 is
+/// another address (all of 127.0.0.0/8 is loopback on Linux).
+const FLOODER: &str = "127.0.0.2";
+
+async fn connect_from(source: &str, server: SocketAddr) -> TcpStream {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+    socket.connect(server).await.unwrap()
+}
+
+/// Whether the server closes `stream` within `limit`, reading (and
+/// discarding) whatever it sends before that.
+async fn closed_within(stream: &mut TcpStream, limit: Duration) -> bool {
+    let mut buf = [0u8; 4096];
+    tokio::time::timeout(limit, async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+async fn health_answers(server: &TestServer) -> bool {
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().unwrap();
+    matches!(client.get(server.url("/health")).send().await, Ok(r) if r.status().is_success())
+}
+
+#[tokio::test]
+async fn a_request_head_sent_byte_by_byte_is_closed_after_the_header_timeout() {
+    let server = TestServer::spawn_with(|c| c.server.header_read_timeout_secs = 1).await;
+    let mut slow = TcpStream::connect(server.addr).await.unwrap();
+    let head = b"GET /health HTTP/1.1\r\nHost: chat\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+    let started = Instant::now();
+    let mut closed_after = None;
+    for byte in head.iter().cycle().take(200) {
+        if slow.write_all(&[*byte]).await.is_err() || closed_within(&mut slow, Duration::from_millis(100)).await {
+            closed_after = Some(started.elapsed());
+            break;
+        }
+    }
+    let closed_after = closed_after.expect("a connection trickling its request head for 20 s stays open");
+    assert!(closed_after >= Duration::from_millis(900), "closed early: {closed_after:?}");
+    assert!(closed_after < Duration::from_secs(3), "closed late: {closed_after:?}");
+    assert!(health_answers(&server).await);
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
+    let server = TestServer::spawn_with(|c| {
+        c.server.header_read_timeout_secs = 30;
+        c.server.idle_timeout_secs = 1;
+    })
+    .await;
+    let mut idle = TcpStream::connect(server.addr).await.unwrap();
+    idle.write_all(b"GET /health HTTP/1.1\r\nHost: chat\r\n\r\n").await.unwrap();
+    let mut buf = [0u8; 1024];
+    let n = idle.read(&mut buf).await.unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&buf[..n]));
+    let started = Instant::now();
+    assert!(closed_within(&mut idle, Duration::from_secs(3)).await, "an idle keep-alive connection stays open");
+    assert!(started.elapsed() >= Duration::from_millis(900), "closed early: {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_stalled_request_body_is_closed_after_the_idle_timeout() {
+    let server = TestServer::spawn_with(|c| {
+        c.server.header_read_timeout_secs = 30;
+        c.server.idle_timeout_secs = 1;
+    })
+    .await;
+    let mut stalled = TcpStream::connect(server.addr).await.unwrap();
+    stalled
+        .write_all(b"POST /auth/login HTTP/1.1\r\nHost: chat\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"user")
+        .await
+        .unwrap();
+    assert!(closed_within(&mut stalled, Duration::from_secs(3)).await, "a stalled body keeps its connection");
+}
+
+#[tokio::test]
+async fn connections_past_the_per_ip_limit_are_closed_at_once_while_health_answers() {
+    let server = TestServer::spawn_with(|c| c.server.connections_per_ip = 20).await;
+    let mut flood = Vec::new();
+    for _ in 0..30 {
+        flood.push(connect_from(FLOODER, server.addr).await);
+    }
+    let mut closed = 0;
+    let mut held = Vec::new();
+    for mut stream in flood {
+        if closed_within(&mut stream, Duration::from_millis(300)).await {
+            closed += 1;
+        } else {
+            held.push(stream);
+        }
+    }
+    assert_eq!((held.len(), closed), (20, 10), "held and closed connections from one address");
+    assert!(health_answers(&server).await, "/health from another address");
+
+    // A closed connection gives its slot back.
+    drop(held.pop());
+    let started = Instant::now();
+    loop {
+        let mut again = connect_from(FLOODER, server.addr).await;
+        if !closed_within(&mut again, Duration::from_millis(300)).await {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "the slot was never given back");
+    }
+}
+
+/// Opens `count` connections spread over `addresses` loopback sources and
+/// sorts them into those the server keeps and those it closes at once.
+async fn flood(server: &TestServer, count: usize, addresses: usize) -> (Vec<TcpStream>, usize) {
+    let mut opened = Vec::new();
+    for i in 0..count {
+        opened.push(connect_from(&format!("127.0.0.{}", 2 + i % addresses), server.addr).await);
+    }
+    // Checked all at once: one by one would outlast the header timeout.
+    let sorted = futures_util::future::join_all(opened.into_iter().map(|mut stream| async move {
+        let closed = closed_within(&mut stream, Duration::from_millis(300)).await;
+        (stream, closed)
+    }))
+    .await;
+    let closed = sorted.iter().filter(|(_, closed)| *closed).count();
+    (sorted.into_iter().filter(|(_, closed)| !closed).map(|(stream, _)| stream).collect(), closed)
+}
+
+#[tokio::test]
+async fn while_idle_connections_are_held_websockets_and_health_keep_working() {
+    let server = TestServer::spawn_with(|c| {
+        c.server.connections_per_ip = 20;
+        c.server.max_pending_connections = 150;
+    })
+    .await;
+    let mut alice = server.raw_in("alice", "general").await;
+    let (held, closed) = flood(&server, 200, 5).await;
+    assert_eq!((held.len(), closed), (100, 100), "20 held per address");
+    assert!(health_answers(&server).await, "/health while {} idle connections are held", held.len());
+    let sent = alice.send_many("general", &["still here".to_owned()]).await;
+    assert_eq!(sent.len(), 1);
+    assert!(alice.call("list_rooms", json!({})).await.get("result").is_some());
+}
+
+#[tokio::test]
+async fn idle_connections_past_the_pending_cap_are_closed_and_websockets_keep_working() {
+    let server = TestServer::spawn_with(|c| {
+        c.server.max_pending_connections = 40;
+        c.server.header_read_timeout_secs = 2;
+    })
+    .await;
+    let mut alice = server.raw_in("alice", "general").await;
+    let (mut held, closed) = flood(&server, 200, 1).await;
+    // The harness's pooled keep-alive HTTP connection may hold one permit.
+    assert!((39..=40).contains(&held.len()), "{} held of 40 pending permits", held.len());
+    assert_eq!(held.len() + closed, 200);
+    // The established WebSocket is not pending HTTP: it keeps working.
+    let sent = alice.send_many("general", &["still here".to_owned()]).await;
+    assert_eq!(sent.len(), 1);
+    // The held ones are closed by the header timeout, and HTTP is served
+    // again.
+    let started = Instant::now();
+    for stream in &mut held {
+        let left = Duration::from_secs(4).saturating_sub(started.elapsed());
+        assert!(closed_within(stream, left).await, "an idle connection outlived the header timeout");
+    }
+    assert!(health_answers(&server).await);
+}
