@@ -14,6 +14,8 @@ use tokio::{
     net::{TcpSocket, TcpStream},
 };
 
+use chat_server::config::ServerConfig;
+
 use crate::support::{RawClientExt, TestServer};
 
 /// Where flood connections come from, so that test code on 127.0.0.1 is
@@ -185,4 +187,50 @@ async fn idle_connections_past_the_pending_cap_are_closed_and_websockets_keep_wo
         assert!(closed_within(stream, left).await, "an idle connection outlived the header timeout");
     }
     assert!(health_answers(&server).await);
+}
+
+/// Figures for docs/security.md with the default limits:
+/// `cargo test -p bidirectional-chat-server --test adversarial connection_probe -- --ignored --nocapture`
+#[tokio::test]
+#[ignore = "a probe that prints figures; takes about 15 s"]
+async fn connection_probe() {
+    let defaults = chat_server::config::ServerConfig::default();
+    let server = TestServer::spawn_with(|c| c.server = ServerConfig { port: 0, ..defaults }).await;
+
+    // 600 slowloris connections from one address, one header byte a second.
+    let mut slow = Vec::new();
+    for _ in 0..600 {
+        let mut stream = connect_from(FLOODER, server.addr).await;
+        stream.write_all(b"GET /health HTTP/1.1\r\n").await.unwrap();
+        slow.push(stream);
+    }
+    let started = Instant::now();
+    let mut open_for = Vec::new();
+    let trickle = futures_util::future::join_all(slow.into_iter().map(|mut stream| async move {
+        let opened = Instant::now();
+        loop {
+            if stream.write_all(b"X").await.is_err() || closed_within(&mut stream, Duration::from_secs(1)).await {
+                return opened.elapsed();
+            }
+            if opened.elapsed() > Duration::from_secs(40) {
+                return opened.elapsed();
+            }
+        }
+    }));
+    open_for.extend(trickle.await);
+    open_for.sort();
+    let at_once = open_for.iter().filter(|d| **d < Duration::from_secs(2)).count();
+    println!(
+        "600 slowloris from one address: {at_once} closed within 2 s, the last closed after {:.1} s (probe ran {:.1} s)",
+        open_for.last().unwrap().as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+
+    // Idle connections one address can hold.
+    let (held, closed) = flood(&server, 3_000, 1).await;
+    let health = health_answers(&server).await;
+    println!(
+        "3000 idle connections from one address: {} held, {closed} closed at once; /health answers: {health}",
+        held.len()
+    );
 }
