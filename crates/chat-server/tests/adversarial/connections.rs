@@ -234,3 +234,67 @@ async fn connection_probe() {
         held.len()
     );
 }
+
+/// CPU time (user + system) the process has used, in clock ticks (1/100 s).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th of the whole line.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+fn open_files(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count()
+}
+
+#[tokio::test]
+async fn out_of_file_descriptors_accept_pauses_without_spinning_and_recovers() {
+    let data = tempfile::tempdir().unwrap();
+    let log = data.path().join("server.log");
+    let server = crate::common::ServerProcess::start(&data.path().join("db"), &[], Some(&log)).await;
+    let token = server.token("alice", "alice123").await;
+    let pid = server.pid();
+    // Room for a few WebSockets beyond what the server holds now.
+    let limit = open_files(pid) + 12;
+    let status = std::process::Command::new("prlimit")
+        .args(["--pid", &pid.to_string(), &format!("--nofile={limit}:{limit}")])
+        .status()
+        .unwrap();
+    assert!(status.success(), "prlimit failed");
+
+    // WebSockets take descriptors until accept fails.
+    let mut sockets = Vec::new();
+    for _ in 0..40 {
+        let mut request =
+            tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(server.ws_url()).unwrap();
+        request.headers_mut().insert("Authorization", format!("Bearer {token}").parse().unwrap());
+        match tokio::time::timeout(Duration::from_secs(1), tokio_tungstenite::connect_async(request)).await {
+            Ok(Ok((ws, _))) => sockets.push(ws),
+            _ => break,
+        }
+    }
+    assert!(sockets.len() < 40, "the descriptor limit was never reached");
+    // One connection waits in the backlog, so every accept fails at once.
+    let waiting = TcpStream::connect(server.addr).await.unwrap();
+    let before = cpu_ticks(pid);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let used = cpu_ticks(pid) - before;
+    assert!(used < 40, "the server used {used}/200 ticks of CPU while accept failed");
+
+    drop(waiting);
+    drop(sockets);
+    let started = Instant::now();
+    while !health_answers_at(&server.url("/health")).await {
+        assert!(started.elapsed() < Duration::from_secs(10), "accept never recovered");
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(text.matches("out of file descriptors").count(), 1, "one warning per episode:\n{text}");
+    assert!(text.contains("accept works again"), "{text}");
+}
+
+async fn health_answers_at(url: &str) -> bool {
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().unwrap();
+    matches!(client.get(url).send().await, Ok(r) if r.status().is_success())
+}
