@@ -92,12 +92,12 @@ pub(crate) async fn serve(
         };
         let Some(slot) = per_ip.acquire(addr.ip()) else {
             tracing::debug!(ip = %addr.ip(), "closed a connection: too many from this address");
-            metrics::counter!("chat_connections_refused_total", "reason" => "per_ip").increment(1);
+            metrics::counter!(crate::metrics::CLOSED_AT_ACCEPT, "reason" => "per_ip").increment(1);
             continue;
         };
         let Ok(permit) = Arc::clone(&pending).try_acquire_owned() else {
             tracing::debug!(ip = %addr.ip(), "closed a connection: too many pending HTTP connections");
-            metrics::counter!("chat_connections_refused_total", "reason" => "pending").increment(1);
+            metrics::counter!(crate::metrics::CLOSED_AT_ACCEPT, "reason" => "pending").increment(1);
             continue;
         };
         // Without TCP_NODELAY small replies wait ~40 ms for delayed ACKs.
