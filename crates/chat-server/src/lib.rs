@@ -31,9 +31,8 @@ pub mod service;
 pub mod store;
 pub mod transport;
 
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{future::Future, time::Duration};
 
-use axum::serve::ListenerExt;
 use chat_api::CloseCode;
 use tokio::net::TcpListener;
 
@@ -76,15 +75,7 @@ pub async fn run(
     let room_expiry = state.chat.room_expiry().map(tokio::spawn);
     let account_deletions = tokio::spawn(state.chat.account_deletions().await?);
 
-    // Without TCP_NODELAY small replies wait ~40 ms for delayed ACKs.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "could not set TCP_NODELAY");
-        }
-    });
-    let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(stop)
-        .await;
+    transport::serve::serve(listener, router, &state.config.server, stop).await;
 
     maintenance.abort();
     account_deletions.abort();
@@ -97,5 +88,5 @@ pub async fn run(
     }
     state.store.close().await;
     tracing::info!("stopped");
-    Ok(served?)
+    Ok(())
 }

@@ -13,6 +13,10 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 pub const CONNECTIONS: &str = "chat_connections";
 /// WebSocket connections accepted since start.
 pub const CONNECTIONS_OPENED: &str = "chat_connections_opened_total";
+/// TCP connections closed as soon as they were accepted, labelled
+/// `reason` = `per_ip` (`server.connections_per_ip`) or `pending`
+/// (`server.max_pending_connections`).
+pub const CLOSED_AT_ACCEPT: &str = "chat_connections_closed_at_accept_total";
 /// Messages stored (acknowledged `send_message` calls).
 pub const MESSAGES_IN: &str = "chat_messages_stored_total";
 /// Frames queued for clients: notifications and responses, one per recipient.

@@ -55,11 +55,31 @@ pub struct ServerConfig {
     pub cors: Vec<String>,
     /// Most WebSocket connections at once; further upgrades get 503.
     pub max_connections: usize,
+    /// Most TCP connections from one IP address at once, HTTP and WebSocket
+    /// alike; further ones are closed as soon as they are accepted.
+    pub connections_per_ip: usize,
+    /// Most connections still speaking plain HTTP (not upgraded) at once;
+    /// further ones are closed as soon as they are accepted.
+    pub max_pending_connections: usize,
+    /// Seconds a client has to send a complete request head.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a connection that has not upgraded may stay silent before it
+    /// is closed.
+    pub idle_timeout_secs: u64,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { host: "127.0.0.1".to_owned(), port: 3000, cors: Vec::new(), max_connections: 10_000 }
+        Self {
+            host: "127.0.0.1".to_owned(),
+            port: 3000,
+            cors: Vec::new(),
+            max_connections: 10_000,
+            connections_per_ip: 100,
+            max_pending_connections: 1_024,
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 60,
+        }
     }
 }
 
@@ -290,6 +310,9 @@ impl Config {
         config.server.port = 0;
         config.chat.data_dir = data_dir.to_path_buf();
         config.rate_limit.enabled = false;
+        // Tests open many connections from 127.0.0.1.
+        config.server.connections_per_ip = 1_000_000;
+        config.server.max_pending_connections = 1_000_000;
         config
     }
 }

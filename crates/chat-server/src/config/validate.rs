@@ -32,6 +32,10 @@ impl Config {
             }
         }
         in_range("server.max_connections", s.max_connections, 1, 1_000_000)?;
+        in_range("server.connections_per_ip", s.connections_per_ip, 1, 1_000_000)?;
+        in_range("server.max_pending_connections", s.max_pending_connections, 1, 1_000_000)?;
+        in_range("server.header_read_timeout_secs", s.header_read_timeout_secs, 1, 3_600)?;
+        in_range("server.idle_timeout_secs", s.idle_timeout_secs, 1, 24 * 60 * 60)?;
 
         if let Some(secret) = &self.auth.jwt_secret
             && secret.expose().len() < 32
@@ -88,6 +92,11 @@ impl Config {
             in_range("rate_limit.messages_per_minute", r.messages_per_minute, 1, 1_000_000)?;
             in_range("rate_limit.message_burst", r.message_burst, 1, 1_000_000)?;
             in_range("rate_limit.connections_per_ip", r.connections_per_ip, 1, 1_000_000)?;
+            // Every WebSocket is also a TCP connection: a larger WebSocket
+            // limit could never be reached.
+            if r.connections_per_ip as usize > self.server.connections_per_ip {
+                return Err(invalid("rate_limit.connections_per_ip", "must not exceed server.connections_per_ip"));
+            }
             in_range("rate_limit.login_attempts_per_hour", r.login_attempts_per_hour, 1, 1_000_000)?;
             in_range("rate_limit.login_burst", r.login_burst, 1, 1_000_000)?;
             in_range("rate_limit.rooms_per_hour", r.rooms_per_hour, 1, 1_000_000)?;
@@ -164,9 +173,14 @@ mod tests {
                     role: chat_api::Role::User,
                 }]
             }),
+            ("server.connections_per_ip", |c| c.server.connections_per_ip = 0),
+            ("server.max_pending_connections", |c| c.server.max_pending_connections = 0),
+            ("server.header_read_timeout_secs", |c| c.server.header_read_timeout_secs = 0),
+            ("server.idle_timeout_secs", |c| c.server.idle_timeout_secs = 0),
             ("rate_limit.messages_per_minute", |c| c.rate_limit.messages_per_minute = 0),
             ("rate_limit.message_burst", |c| c.rate_limit.message_burst = 0),
             ("rate_limit.connections_per_ip", |c| c.rate_limit.connections_per_ip = 0),
+            ("rate_limit.connections_per_ip", |c| c.server.connections_per_ip = 10),
             ("rate_limit.login_attempts_per_hour", |c| c.rate_limit.login_attempts_per_hour = 0),
             ("rate_limit.login_burst", |c| c.rate_limit.login_burst = 0),
             ("rate_limit.rooms_per_hour", |c| c.rate_limit.rooms_per_hour = 0),

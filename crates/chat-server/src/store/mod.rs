@@ -9,7 +9,8 @@
 //!
 //! Files: [`schema`] (migrations), [`writer`] (group commit),
 //! [`checkpointer`] (WAL checkpoints off the commit path), [`room_index`]
-//! (messages filed by room behind the writer), [`reader`] (read pool), and
+//! (messages filed by room behind the writer), [`reader`] (read pool),
+//! [`private_dir`] (a data directory only the server's user can read), and
 //! one file per table family: [`users`], [`rooms`],
 //! [`messages`], [`moderation`], [`sessions`] (revoked tokens, account
 //! deletions for the running server).
@@ -17,6 +18,7 @@
 mod checkpointer;
 mod messages;
 mod moderation;
+mod private_dir;
 mod reader;
 mod room_index;
 mod rooms;
@@ -88,10 +90,10 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating if needed) the database in `data_dir` and applies
-    /// pending migrations.
+    /// pending migrations. The directory ends up 0700 and its files 0600.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data_dir)?;
         let path = data_dir.join(DATABASE_FILE);
+        private_dir::prepare(data_dir, &path)?;
         let conn = open_connection(&path)?;
         schema::migrate(&conn)?;
         conn.pragma_update(None, "wal_autocheckpoint", checkpointer::WRITER_BACKSTOP_PAGES)?;

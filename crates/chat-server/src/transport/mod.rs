@@ -5,9 +5,17 @@
 //!   writer, close codes).
 //! - [`rpc`]: frame → JSON-RPC dispatch, the `ChatApiServer` handlers and
 //!   the mapping of service errors to JSON-RPC errors.
+//! - `serve`: the accept loop with per-IP and pending-connection caps and
+//!   header-read and idle timeouts; `per_ip` counts sockets per address;
+//!   `accept` backs off when file descriptors run out; `fd_budget` raises
+//!   the open-file limit and keeps a reserve out of reach of pending HTTP.
 
+mod accept;
+mod fd_budget;
 pub mod http;
+mod per_ip;
 pub mod rpc;
+pub(crate) mod serve;
 pub mod ws;
 
 use axum::{

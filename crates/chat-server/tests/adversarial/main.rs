@@ -16,6 +16,8 @@
 //! - [`origin`]: cross-site WebSocket hijacking and CORS;
 //! - [`floods`]: rate limits, and latency for the well-behaved;
 //! - [`rooms`]: room creation rate and cap, bounded listing, expiry;
+//! - [`connections`]: header-read and idle timeouts, per-IP and pending
+//!   connection caps;
 //! - [`exhaustion`]: the connection cap and a full disk.
 //!
 //! The API harness is reused read-only from `tests/api/support`; what only
@@ -35,6 +37,7 @@ mod authn;
 mod authz;
 mod batches;
 mod churn;
+mod connections;
 mod crash;
 mod cutoff;
 mod exhaustion;

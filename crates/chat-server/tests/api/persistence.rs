@@ -217,3 +217,52 @@ async fn stopping_the_server_closes_connections_with_1001_and_keeps_acknowledged
     assert_eq!(ids_of(&history["messages"]), acknowledged);
     assert_eq!(texts_of(&history["messages"]), ["last words"]);
 }
+
+fn mode_of(path: &std::path::Path) -> u32 {
+    std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).permissions().mode() & 0o777
+}
+
+/// The database with its WAL and shared-memory files, and the secret.
+fn data_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    ["chat.db", "chat.db-wal", "chat.db-shm", chat_server::auth::SECRET_FILE].iter().map(|f| dir.join(f)).collect()
+}
+
+#[tokio::test]
+async fn a_fresh_data_directory_is_private_to_the_server() {
+    let parent = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(parent.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dir = parent.path().join("fresh");
+    let server = TestServer::spawn_with(|c| c.chat.data_dir = dir.clone()).await;
+    let mut alice = server.raw_in("alice", "general").await;
+    alice.send_many("general", &texts("private", 2)).await;
+
+    assert_eq!(mode_of(&dir), 0o700, "{}", dir.display());
+    for file in data_files(&dir) {
+        assert_eq!(mode_of(&file), 0o600, "{}", file.display());
+    }
+}
+
+#[tokio::test]
+async fn an_open_data_directory_is_tightened_on_start() {
+    let mut server = TestServer::spawn().await;
+    let mut alice = server.raw_in("alice", "general").await;
+    alice.send_many("general", &texts("before", 2)).await;
+    drop(alice);
+    server.stop().await;
+    let dir = server.data_dir().to_path_buf();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for file in data_files(&dir) {
+        if file.exists() {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+    }
+
+    server.restart().await;
+    let mut alice = server.raw_in("alice", "general").await;
+    alice.send_many("general", &texts("after", 1)).await;
+
+    assert_eq!(mode_of(&dir), 0o700, "{}", dir.display());
+    for file in data_files(&dir) {
+        assert_eq!(mode_of(&file), 0o600, "{}", file.display());
+    }
+}
