@@ -59,6 +59,8 @@ start_server() {
     nice -n "$NICE" env CHAT_DATA_DIR="$DATA_DIR" HOST=127.0.0.1 PORT="$PORT" \
         CHAT__RATE_LIMIT__ENABLED=false \
         CHAT__SERVER__MAX_CONNECTIONS=20000 \
+        CHAT__SERVER__CONNECTIONS_PER_IP=20000 \
+        CHAT__SERVER__MAX_PENDING_CONNECTIONS=20000 \
         CHAT__CHAT__MAX_USERS_PER_ROOM=20000 \
         CHAT__LOGGING__LEVEL=warn \
         taskset -c "$SERVER_CPU" "$SERVER" >>"$OUT/server.log" 2>&1 &
