@@ -2,7 +2,7 @@
 //! jitter so that many clients dropped by one server restart do not all
 //! knock again in the same instant.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// An exponential backoff schedule.
 #[derive(Debug, Clone)]
@@ -25,9 +25,7 @@ impl Backoff {
 
     /// The wait before the next attempt, with jitter taken from the clock.
     pub fn next_delay(&mut self) -> Duration {
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-        let jitter = f64::from(nanos % 1000) / 1000.0;
-        let delay = self.delay_for(self.attempt, jitter);
+        let delay = self.delay_for(self.attempt, jitter());
         self.attempt = self.attempt.saturating_add(1);
         delay
     }
@@ -44,6 +42,21 @@ impl Backoff {
     pub fn reset(&mut self) {
         self.attempt = 0;
     }
+}
+
+/// A number in `0.0..1.0` that differs between clients.
+#[cfg(not(target_arch = "wasm32"))]
+fn jitter() -> f64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    f64::from(nanos % 1000) / 1000.0
+}
+
+/// A number in `0.0..1.0` that differs between clients: the browser's clock
+/// has millisecond precision, too coarse for pages dropped together.
+#[cfg(target_arch = "wasm32")]
+fn jitter() -> f64 {
+    js_sys::Math::random()
 }
 
 #[cfg(test)]

@@ -5,10 +5,7 @@
 use std::time::Duration;
 
 use chat_api::{CloseCode, ErrorCode, errors::RateLimitedData};
-use jsonrpsee::{
-    client_transport::ws::{WsError, WsHandshakeError},
-    core::ClientError,
-};
+use jsonrpsee::core::ClientError;
 
 /// Opening a connection failed.
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +39,9 @@ pub enum ConnectError {
 
 impl ConnectError {
     /// Sorts a `WsClientBuilder::build` failure.
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn from_handshake(url: &str, error: ClientError) -> Self {
+        use jsonrpsee::client_transport::ws::WsHandshakeError;
         let status = match &error {
             ClientError::Transport(inner) => match inner.downcast_ref::<WsHandshakeError>() {
                 Some(WsHandshakeError::Rejected { status_code }) => Some(*status_code),
@@ -50,6 +49,12 @@ impl ConnectError {
             },
             _ => None,
         };
+        Self::from_refusal(status, url, error)
+    }
+
+    /// Sorts a failed connection by the HTTP status that refused it, if
+    /// one did.
+    pub(crate) fn from_refusal(status: Option<u16>, url: &str, error: ClientError) -> Self {
         match status {
             Some(401) => ConnectError::TokenRejected,
             Some(403) => ConnectError::Banned,
@@ -136,18 +141,15 @@ pub(crate) struct CloseFrame {
 
 impl CloseFrame {
     /// Reads the close code out of `client.on_disconnect()`'s error: it is a
-    /// `RestartNeeded` wrapping a transport error that downcasts to
-    /// `WsError::Closed(CloseReason)` when the server closed cleanly.
+    /// `RestartNeeded` wrapping the transport's error, which carries the
+    /// close frame when the server sent one.
     pub(crate) fn from_disconnect(error: &ClientError) -> Self {
         let inner = match error {
             ClientError::RestartNeeded(inner) => inner.as_ref(),
             other => other,
         };
         let closed = match inner {
-            ClientError::Transport(source) => match source.downcast_ref::<WsError>() {
-                Some(WsError::Closed(reason)) => Some((reason.code, reason.descr.clone())),
-                _ => None,
-            },
+            ClientError::Transport(source) => close_frame_of(source.as_ref()),
             _ => None,
         };
         match closed {
@@ -163,6 +165,32 @@ impl CloseFrame {
     /// The contract's name for the close code.
     pub(crate) fn kind(&self) -> Option<CloseCode> {
         self.code.and_then(CloseCode::from_code)
+    }
+}
+
+/// The close code and reason in a native transport error: soketto's
+/// `Closed(CloseReason)` when the server closed cleanly.
+#[cfg(not(target_arch = "wasm32"))]
+fn close_frame_of(source: &(dyn std::error::Error + Send + Sync + 'static)) -> Option<(u16, Option<String>)> {
+    use jsonrpsee::client_transport::ws::WsError;
+    match source.downcast_ref::<WsError>()? {
+        WsError::Closed(reason) => Some((reason.code, reason.descr.clone())),
+        _ => None,
+    }
+}
+
+/// The close code and reason in a browser transport error: the WebSocket's
+/// `close` event. 1006 is the browser's word for "no close frame" (a
+/// dropped network), which is no code from the server at all.
+#[cfg(target_arch = "wasm32")]
+fn close_frame_of(source: &(dyn std::error::Error + Send + Sync + 'static)) -> Option<(u16, Option<String>)> {
+    use gloo_net::websocket::WebSocketError;
+    use jsonrpsee::client_transport::web::Error;
+    match source.downcast_ref::<Error>()? {
+        Error::WebSocket(WebSocketError::ConnectionClose(event)) if event.code != 1006 => {
+            Some((event.code, Some(event.reason.clone())))
+        }
+        _ => None,
     }
 }
 
@@ -231,6 +259,7 @@ mod tests {
 
     #[test]
     fn handshake_statuses_are_sorted() {
+        use jsonrpsee::client_transport::ws::WsHandshakeError;
         let rejected = |status_code| ClientError::Transport(Box::new(WsHandshakeError::Rejected { status_code }));
         assert!(matches!(ConnectError::from_handshake("ws://x", rejected(401)), ConnectError::TokenRejected));
         assert!(matches!(ConnectError::from_handshake("ws://x", rejected(403)), ConnectError::Banned));

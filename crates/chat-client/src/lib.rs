@@ -12,8 +12,14 @@
 //! - [`cursor`]: the bookkeeping behind that (which message ids each room
 //!   has delivered, and how to page back through what was missed).
 //! - [`backoff`]: the wait between reconnect attempts.
+//! - `runtime`: spawning and timers, from tokio natively and from the
+//!   browser in WebAssembly; the only code that differs between the two
+//!   (with how a connection is opened, in `session`).
 //! - [`token_claims`]: reading a token's username and expiry.
 //! - [`error`]: connection and call errors.
+//!
+//! The library builds for `wasm32-unknown-unknown` without default features
+//! (the browser client in `crates/chat-web` is built on it).
 //!
 //! The terminal front end (`src/main.rs` and `src/tui/`) is the
 //! `bidirectional-chat-client` binary, built with the default `tui` feature; it is not
@@ -23,6 +29,7 @@ pub mod backoff;
 pub mod cursor;
 pub mod error;
 pub mod rest;
+mod runtime;
 pub mod server_url;
 pub mod session;
 pub mod token_claims;

@@ -91,7 +91,6 @@ impl RestClient {
     /// A client for `server`.
     pub fn new(server: ServerUrl) -> Self {
         let http = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
             .user_agent(concat!("bidirectional-chat-client/", env!("CARGO_PKG_VERSION")))
             .build()
             // Building only fails when the TLS backend cannot initialise;
@@ -133,6 +132,7 @@ impl RestClient {
         let response = self
             .http
             .post(url.clone())
+            .timeout(REQUEST_TIMEOUT)
             .bearer_auth(token)
             .send()
             .await
@@ -150,7 +150,7 @@ impl RestClient {
     /// answers a banned account with, asked without upgrading. `None` when
     /// the account is not banned or the server cannot be reached.
     pub async fn ban_description(&self, token: &str) -> Option<String> {
-        let response = self.http.get(self.server.endpoint("ws")).bearer_auth(token).send().await.ok()?;
+        let response = self.ask_websocket_route(token).await?;
         if response.status() != StatusCode::FORBIDDEN {
             return None;
         }
@@ -158,11 +158,26 @@ impl RestClient {
         (body.error.code == codes::BANNED).then_some(body.error.message)
     }
 
+    /// The HTTP status `/ws` refuses `token` with when asked without
+    /// upgrading: 401 for a token it does not accept, 403 for a ban, 503
+    /// when full; a token it accepts gets a 4xx about the missing upgrade.
+    /// A browser cannot see why its WebSocket handshake failed, so it asks
+    /// this. `None` when the server cannot be reached.
+    pub async fn websocket_refusal(&self, token: &str) -> Option<u16> {
+        Some(self.ask_websocket_route(token).await?.status().as_u16())
+    }
+
+    async fn ask_websocket_route(&self, token: &str) -> Option<reqwest::Response> {
+        let url = self.server.endpoint("ws");
+        self.http.get(url).timeout(REQUEST_TIMEOUT).bearer_auth(token).send().await.ok()
+    }
+
     async fn post<B: serde::Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, RestError> {
         let url = self.server.endpoint(path);
         let response = self
             .http
             .post(url.clone())
+            .timeout(REQUEST_TIMEOUT)
             .json(body)
             .send()
             .await

@@ -76,12 +76,15 @@ impl ServerUrl {
 
     /// The JSON-RPC WebSocket: `ws://…/ws`, or `wss://…/ws` for https.
     pub fn websocket(&self) -> String {
-        let http = self.endpoint("ws");
-        let text = http.as_str();
-        match text.strip_prefix("https://") {
-            Some(rest) => format!("wss://{rest}"),
-            None => format!("ws://{}", text.trim_start_matches("http://")),
-        }
+        as_websocket(&self.endpoint("ws"))
+    }
+
+    /// The JSON-RPC WebSocket with the token in its query, for clients that
+    /// cannot set headers (browsers): `ws://…/ws?token=…`.
+    pub fn websocket_with_token(&self, token: &str) -> String {
+        let mut http = self.endpoint("ws");
+        http.query_pairs_mut().append_pair("token", token);
+        as_websocket(&http)
     }
 
     /// The plain-text WebSocket with its query: `ws://…/ws/text?token=…&room=…`
@@ -95,11 +98,7 @@ impl ServerUrl {
                 query.append_pair("room", room);
             }
         }
-        let text = http.as_str();
-        match text.strip_prefix("https://") {
-            Some(rest) => format!("wss://{rest}"),
-            None => format!("ws://{}", text.trim_start_matches("http://")),
-        }
+        as_websocket(&http)
     }
 
     /// A stable spelling of this server for keying saved tokens:
@@ -107,6 +106,16 @@ impl ServerUrl {
     /// `http://LOCALHOST:3000` and `ws://localhost:3000/?x`.
     pub fn key(&self) -> &str {
         self.base.as_str()
+    }
+}
+
+/// The WebSocket spelling of an HTTP URL: `ws://` for `http://`, `wss://`
+/// for `https://`.
+fn as_websocket(http: &Url) -> String {
+    let text = http.as_str();
+    match text.strip_prefix("https://") {
+        Some(rest) => format!("wss://{rest}"),
+        None => format!("ws://{}", text.trim_start_matches("http://")),
     }
 }
 

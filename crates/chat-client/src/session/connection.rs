@@ -1,6 +1,7 @@
-//! Opening one WebSocket connection: the jsonrpsee client with the token in
-//! its `Authorization` header, and one local handler per notification name
-//! merged into a single stream.
+//! Opening one WebSocket connection: the jsonrpsee client (natively with
+//! the token in its `Authorization` header; in a browser, which cannot set
+//! headers on a WebSocket, in `?token=`), and one local handler per
+//! notification name merged into a single stream.
 //!
 //! jsonrpsee keeps a separate buffer per notification name, so notifications
 //! of *different* names may be seen in a slightly different order than the
@@ -14,10 +15,7 @@ use futures_util::{
     Stream, StreamExt,
     stream::{self, SelectAll},
 };
-use jsonrpsee::{
-    core::client::{Subscription, SubscriptionClientT},
-    ws_client::{HeaderMap, HeaderValue, PingConfig, WsClient, WsClientBuilder},
-};
+use jsonrpsee::core::client::{Subscription, SubscriptionClientT};
 
 use super::SessionOptions;
 use crate::{ConnectError, ServerUrl};
@@ -31,12 +29,16 @@ pub(crate) struct Tagged {
     pub(crate) item: Option<Result<serde_json::Value, serde_json::Error>>,
 }
 
+/// The JSON-RPC client of one connection: the same type over both
+/// transports.
+pub(crate) type RpcClient = jsonrpsee::core::client::Client;
+
 /// Every notification of one connection, as one stream.
 pub(crate) type Notifications = SelectAll<Pin<Box<dyn Stream<Item = Tagged> + Send>>>;
 
 /// An open connection.
 pub(crate) struct Connection {
-    pub(crate) client: Arc<WsClient>,
+    pub(crate) client: Arc<RpcClient>,
     pub(crate) notifications: Notifications,
 }
 
@@ -55,23 +57,7 @@ pub(crate) async fn open(
     options: &SessionOptions,
 ) -> Result<Connection, ConnectError> {
     let url = server.websocket();
-    let mut headers = HeaderMap::new();
-    let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| ConnectError::MalformedToken)?;
-    headers.insert("authorization", bearer);
-
-    let client = WsClientBuilder::default()
-        .set_headers(headers)
-        .request_timeout(options.request_timeout)
-        .connection_timeout(options.connect_timeout)
-        // Pings notice a dead network (a laptop waking up, a dropped NAT
-        // mapping) that would otherwise look like a quiet room forever.
-        .enable_ws_ping(
-            PingConfig::new().ping_interval(options.ping_interval).inactive_limit(options.ping_interval * 2),
-        )
-        .max_buffer_capacity_per_subscription(options.buffer_per_notification)
-        .build(&url)
-        .await
-        .map_err(|error| ConnectError::from_handshake(&url, error))?;
+    let client = transport::connect(server, token, options).await?;
 
     let mut merged = SelectAll::new();
     for &method in notifications::ALL {
@@ -85,4 +71,70 @@ pub(crate) async fn open(
         merged.push(Box::pin(tagged) as Pin<Box<dyn Stream<Item = Tagged> + Send>>);
     }
     Ok(Connection { client: Arc::new(client), notifications: merged })
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod transport {
+    use jsonrpsee::ws_client::{HeaderMap, HeaderValue, PingConfig, WsClientBuilder};
+
+    use super::{RpcClient, SessionOptions};
+    use crate::{ConnectError, ServerUrl};
+
+    /// A native WebSocket with the token as a bearer header.
+    pub(super) async fn connect(
+        server: &ServerUrl,
+        token: &str,
+        options: &SessionOptions,
+    ) -> Result<RpcClient, ConnectError> {
+        let url = server.websocket();
+        let mut headers = HeaderMap::new();
+        let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| ConnectError::MalformedToken)?;
+        headers.insert("authorization", bearer);
+        WsClientBuilder::default()
+            .set_headers(headers)
+            .request_timeout(options.request_timeout)
+            .connection_timeout(options.connect_timeout)
+            // Pings notice a dead network (a laptop waking up, a dropped NAT
+            // mapping) that would otherwise look like a quiet room forever.
+            .enable_ws_ping(
+                PingConfig::new().ping_interval(options.ping_interval).inactive_limit(options.ping_interval * 2),
+            )
+            .max_buffer_capacity_per_subscription(options.buffer_per_notification)
+            .build(&url)
+            .await
+            .map_err(|error| ConnectError::from_handshake(&url, error))
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod transport {
+    use jsonrpsee::wasm_client::WasmClientBuilder;
+
+    use super::{RpcClient, SessionOptions};
+    use crate::{ConnectError, RestClient, ServerUrl, runtime};
+
+    /// The browser's WebSocket with the token in the query. The browser
+    /// pings for us (and reports a dead network as a close), and it hides
+    /// the status of a refused handshake, so a failure is asked about over
+    /// HTTP to tell a bad token or a ban from an unreachable server.
+    pub(super) async fn connect(
+        server: &ServerUrl,
+        token: &str,
+        options: &SessionOptions,
+    ) -> Result<RpcClient, ConnectError> {
+        let builder = WasmClientBuilder::default()
+            .request_timeout(options.request_timeout)
+            .max_buffer_capacity_per_subscription(options.buffer_per_notification);
+        let opening = builder.build(server.websocket_with_token(token));
+        let failure = match runtime::timeout(options.connect_timeout, opening).await {
+            Ok(Ok(client)) => return Ok(client),
+            Ok(Err(error)) => error,
+            Err(runtime::Elapsed) => jsonrpsee::core::ClientError::RequestTimeout,
+        };
+        // A status about the missing upgrade (400, 426) means the token
+        // and the account are fine: the failure was the network's.
+        let status = RestClient::new(server.clone()).websocket_refusal(token).await;
+        let refusal = status.filter(|status| matches!(status, 401 | 403 | 429 | 500..));
+        Err(ConnectError::from_refusal(refusal, &server.websocket(), failure))
+    }
 }

@@ -26,12 +26,12 @@ use chat_api::{
     notifications::AnnouncementLevel,
     rpc::{ChatApiClient, HistoryResult, MAX_HISTORY_LIMIT, SendMessageResult},
 };
-use jsonrpsee::ws_client::WsClient;
 use parking_lot::Mutex;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use crate::{CallError, ConnectError, ServerUrl};
+use self::connection::RpcClient;
+use crate::{CallError, ConnectError, ServerUrl, runtime};
 
 /// Tunables of a session. The defaults suit people; tests shorten them.
 #[derive(Debug, Clone)]
@@ -45,7 +45,8 @@ pub struct SessionOptions {
     /// How long opening a connection may take.
     pub connect_timeout: Duration,
     /// WebSocket ping interval; no answer for twice this drops the
-    /// connection and reconnects.
+    /// connection and reconnects. Native only: a browser's WebSocket
+    /// cannot send pings, and the browser notices a dead network itself.
     pub ping_interval: Duration,
     /// Notifications jsonrpsee buffers per method name. When one buffer
     /// overflows, the session reconnects and catches up rather than lose
@@ -193,7 +194,7 @@ struct Shared {
     server: ServerUrl,
     options: SessionOptions,
     token: watch::Sender<String>,
-    client: watch::Sender<Option<Arc<WsClient>>>,
+    client: watch::Sender<Option<Arc<RpcClient>>>,
     rooms: Mutex<rooms::Rooms>,
     events: mpsc::Sender<SessionEvent>,
     stop: CancellationToken,
@@ -204,8 +205,7 @@ struct Shared {
 async fn ban_length(shared: &Shared) -> Option<BanLength> {
     let token = shared.token.borrow().clone();
     let rest = crate::RestClient::new(shared.server.clone());
-    let description =
-        tokio::time::timeout(shared.options.connect_timeout, rest.ban_description(&token)).await.ok()??;
+    let description = runtime::timeout(shared.options.connect_timeout, rest.ban_description(&token)).await.ok()??;
     BanLength::from_description(&description)
 }
 
@@ -240,7 +240,7 @@ impl Session {
         // Subscribed before the task starts, so a `set_token` right after
         // this returns is not missed.
         let token_changes = shared.token.subscribe();
-        tokio::spawn(supervisor::supervise(shared.clone(), first, token_changes));
+        runtime::spawn(supervisor::supervise(shared.clone(), first, token_changes));
         let session = Session { shared, _stop_on_drop: Arc::new(stop.clone().drop_guard()) };
         Ok((session, SessionEvents { rx, stop, ended: false }))
     }
@@ -275,7 +275,7 @@ impl Session {
         let current = token.borrow().clone();
         let connection = connection::open(&self.shared.server, &current, &self.shared.options).await?;
         events.ended = false;
-        tokio::spawn(supervisor::come_back(self.shared.clone(), connection, token));
+        runtime::spawn(supervisor::come_back(self.shared.clone(), connection, token));
         Ok(())
     }
 
@@ -291,7 +291,7 @@ impl Session {
         self.shared.client.send_replace(None);
     }
 
-    fn client(&self) -> Result<Arc<WsClient>, CallError> {
+    fn client(&self) -> Result<Arc<RpcClient>, CallError> {
         self.shared.client.borrow().clone().ok_or(CallError::NotConnected)
     }
 

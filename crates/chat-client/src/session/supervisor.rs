@@ -10,18 +10,19 @@ use chat_api::{
     rpc::{ChatApiClient, MAX_HISTORY_LIMIT},
 };
 use futures_util::StreamExt;
-use jsonrpsee::{core::ClientError, ws_client::WsClient};
+use jsonrpsee::core::ClientError;
 use tokio::sync::watch;
 
 use super::{
     EndReason, Reconnected, SessionEvent, Shared,
-    connection::{self, Connection, Notifications, Tagged},
+    connection::{self, Connection, Notifications, RpcClient, Tagged},
 };
 use crate::{
     ConnectError,
     backoff::Backoff,
     cursor::CatchUp,
     error::{CloseFrame, retry_after},
+    runtime,
 };
 
 /// How long to wait for jsonrpsee to report why a connection ended once
@@ -123,7 +124,7 @@ pub(super) async fn come_back(shared: Arc<Shared>, connection: Connection, mut t
 /// missed messages after it; false when nobody listens any more. The
 /// connection is in place first, so a front end that sends what it held
 /// back when it sees the report finds it.
-async fn deliver(shared: &Shared, client: Arc<WsClient>, report: Reconnected, missed: Vec<Message>) -> bool {
+async fn deliver(shared: &Shared, client: Arc<RpcClient>, report: Reconnected, missed: Vec<Message>) -> bool {
     shared.client.send_replace(Some(client));
     if shared.events.send(SessionEvent::Reconnected(report)).await.is_err() {
         return false;
@@ -185,7 +186,7 @@ fn after_close(frame: CloseFrame, kicked: Option<Kicked>) -> Next {
 /// Feeds one connection's notifications to the front end until it ends.
 async fn pump(
     shared: &Shared,
-    client: &WsClient,
+    client: &RpcClient,
     mut notifications: Notifications,
     token: &mut watch::Receiver<String>,
     kicked: &mut Option<Kicked>,
@@ -216,7 +217,7 @@ async fn pump(
                 continue;
             }
             None if closed.is_some() => continue,
-            None => match tokio::time::timeout(LAG_GRACE, client.on_disconnect()).await {
+            None => match runtime::timeout(LAG_GRACE, client.on_disconnect()).await {
                 // The connection closed: keep draining the other streams.
                 Ok(error) => {
                     closed = Some(error);
@@ -240,8 +241,8 @@ async fn pump(
     }
 }
 
-async fn wait_for_disconnect(client: &WsClient) -> ClientError {
-    tokio::time::timeout(DISCONNECT_REASON_WAIT, client.on_disconnect())
+async fn wait_for_disconnect(client: &RpcClient) -> ClientError {
+    runtime::timeout(DISCONNECT_REASON_WAIT, client.on_disconnect())
         .await
         .unwrap_or_else(|_| ClientError::Custom("the connection stopped answering".to_owned()))
 }
@@ -292,7 +293,7 @@ async fn reconnect(shared: &Shared, token: &mut watch::Receiver<String>, at_once
             let delay = backoff.next_delay();
             tokio::select! {
                 () = shared.stop.cancelled() => return None,
-                () = tokio::time::sleep(delay) => {}
+                () = runtime::sleep(delay) => {}
                 changed = token.changed() => if changed.is_err() { return None },
             }
         }
@@ -338,7 +339,7 @@ async fn reconnect(shared: &Shared, token: &mut watch::Receiver<String>, at_once
 /// Re-joins every room from its resume point and collects what it missed.
 /// Live notifications wait in jsonrpsee's buffers meanwhile; the pump sees
 /// them afterwards and the cursors drop the ones recovered here.
-async fn rejoin(client: &WsClient, shared: &Shared) -> Result<(Reconnected, Vec<Message>), ClientError> {
+async fn rejoin(client: &RpcClient, shared: &Shared) -> Result<(Reconnected, Vec<Message>), ClientError> {
     let targets = shared.rooms.lock().resume_points();
     let mut report = Reconnected { attempts: 0, rooms: Vec::new(), gone: Vec::new(), missed: 0, gaps: Vec::new() };
     if targets.is_empty() {
@@ -365,7 +366,7 @@ async fn rejoin(client: &WsClient, shared: &Shared) -> Result<(Reconnected, Vec<
                 // than the burst allows waits as told instead of failing
                 // (and repeating) the whole reconnect.
                 Err(ClientError::Call(object)) if object.code() == ErrorCode::RateLimited.code() => {
-                    tokio::time::sleep(retry_after(&object).unwrap_or(Duration::from_secs(1))).await;
+                    runtime::sleep(retry_after(&object).unwrap_or(Duration::from_secs(1))).await;
                 }
                 Err(error) => return Err(error),
             }
