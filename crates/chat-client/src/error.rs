@@ -258,6 +258,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(target_arch = "wasm32"))]
     fn handshake_statuses_are_sorted() {
         use jsonrpsee::client_transport::ws::WsHandshakeError;
         let rejected = |status_code| ClientError::Transport(Box::new(WsHandshakeError::Rejected { status_code }));

@@ -70,6 +70,7 @@ pub(crate) async fn open(
             .chain(stream::once(async move { Tagged { method, item: None } }));
         merged.push(Box::pin(tagged) as Pin<Box<dyn Stream<Item = Tagged> + Send>>);
     }
+    transport::confirm(&client, server, token, options).await?;
     Ok(Connection { client: Arc::new(client), notifications: merged })
 }
 
@@ -104,19 +105,28 @@ mod transport {
             .await
             .map_err(|error| ConnectError::from_handshake(&url, error))
     }
+
+    /// Nothing to confirm: `build` returns after the handshake.
+    pub(super) async fn confirm(
+        _client: &RpcClient,
+        _server: &ServerUrl,
+        _token: &str,
+        _options: &SessionOptions,
+    ) -> Result<(), ConnectError> {
+        Ok(())
+    }
 }
 
 #[cfg(target_arch = "wasm32")]
 mod transport {
-    use jsonrpsee::wasm_client::WasmClientBuilder;
+    use chat_api::rpc::ChatApiClient;
+    use jsonrpsee::{core::ClientError, wasm_client::WasmClientBuilder};
 
     use super::{RpcClient, SessionOptions};
     use crate::{ConnectError, RestClient, ServerUrl, runtime};
 
     /// The browser's WebSocket with the token in the query. The browser
-    /// pings for us (and reports a dead network as a close), and it hides
-    /// the status of a refused handshake, so a failure is asked about over
-    /// HTTP to tell a bad token or a ban from an unreachable server.
+    /// pings for us and reports a dead network as a close.
     pub(super) async fn connect(
         server: &ServerUrl,
         token: &str,
@@ -126,15 +136,38 @@ mod transport {
             .request_timeout(options.request_timeout)
             .max_buffer_capacity_per_subscription(options.buffer_per_notification);
         let opening = builder.build(server.websocket_with_token(token));
-        let failure = match runtime::timeout(options.connect_timeout, opening).await {
-            Ok(Ok(client)) => return Ok(client),
+        match runtime::timeout(options.connect_timeout, opening).await {
+            Ok(Ok(client)) => Ok(client),
+            Ok(Err(error)) => Err(refusal(server, token, error).await),
+            Err(runtime::Elapsed) => Err(refusal(server, token, ClientError::RequestTimeout).await),
+        }
+    }
+
+    /// The browser opens a WebSocket in the background, so `build` returns
+    /// before the server has accepted anything. One small call proves that
+    /// it did; any answer, even an error, means the socket is open.
+    pub(super) async fn confirm(
+        client: &RpcClient,
+        server: &ServerUrl,
+        token: &str,
+        options: &SessionOptions,
+    ) -> Result<(), ConnectError> {
+        let failure = match runtime::timeout(options.connect_timeout, client.list_rooms(None, Some(1))).await {
+            Ok(Ok(_) | Err(ClientError::Call(_))) => return Ok(()),
             Ok(Err(error)) => error,
-            Err(runtime::Elapsed) => jsonrpsee::core::ClientError::RequestTimeout,
+            Err(runtime::Elapsed) => ClientError::RequestTimeout,
         };
-        // A status about the missing upgrade (400, 426) means the token
-        // and the account are fine: the failure was the network's.
+        Err(refusal(server, token, failure).await)
+    }
+
+    /// Why the socket did not open. The browser hides the status of a
+    /// refused handshake, so it is asked over HTTP: that tells a bad token
+    /// or a ban from an unreachable server. A status about the missing
+    /// upgrade (400, 426) means the token and the account are fine and
+    /// the failure was the network's.
+    async fn refusal(server: &ServerUrl, token: &str, failure: ClientError) -> ConnectError {
         let status = RestClient::new(server.clone()).websocket_refusal(token).await;
-        let refusal = status.filter(|status| matches!(status, 401 | 403 | 429 | 500..));
-        Err(ConnectError::from_refusal(refusal, &server.websocket(), failure))
+        let refused = status.filter(|status| matches!(status, 401 | 403 | 429 | 500..));
+        ConnectError::from_refusal(refused, &server.websocket(), failure)
     }
 }

@@ -1,6 +1,8 @@
 //! End-to-end tests: the real server started in-process on port 0, and the
 //! real `bidirectional-chat-client` binary talking to it over the wire.
 
+// The terminal and the server's binaries exist only natively.
+#![cfg(not(target_arch = "wasm32"))]
 // The harness's helpers are test code too: a broken expectation is a
 // failed test, so they may panic (clippy only exempts `#[test]` bodies).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
