@@ -1,6 +1,7 @@
 //! The only layer that knows HTTP, WebSocket and JSON-RPC.
 //!
-//! - [`http`]: the REST routes, the error body, origin and CORS rules.
+//! - [`http`]: the REST routes, the error body, origin and CORS rules, and
+//!   the web client's files.
 //! - [`ws`]: the `/ws` upgrade and each connection's lifecycle (reader,
 //!   writer, close codes).
 //! - [`rpc`]: frame → JSON-RPC dispatch, the `ChatApiServer` handlers and
@@ -41,6 +42,8 @@ pub fn router(state: AppState) -> Router {
         .route("/ws", get(ws::upgrade::upgrade))
         .route("/ws/text", get(ws::upgrade::upgrade_text))
         .route("/metrics", get(http::metrics::metrics))
+        .route("/", get(http::web::index))
+        .route("/{file}", get(http::web::file))
         .fallback(http::error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors)

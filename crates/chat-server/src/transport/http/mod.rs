@@ -5,3 +5,4 @@ pub mod error;
 pub mod health;
 pub mod metrics;
 pub mod origin;
+pub mod web;
