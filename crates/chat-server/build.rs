@@ -12,7 +12,9 @@ fn main() -> io::Result<()> {
     for entry in fs::read_dir(&dir)? {
         let entry = entry?;
         if entry.file_type()?.is_file() {
-            names.push(entry.file_name().into_string().map_err(|_| io::Error::other("a bundle file name is not UTF-8"))?);
+            names.push(
+                entry.file_name().into_string().map_err(|_| io::Error::other("a bundle file name is not UTF-8"))?,
+            );
         }
     }
     names.sort();

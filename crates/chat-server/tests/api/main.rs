@@ -20,3 +20,4 @@ mod presence;
 mod rpc_wire;
 mod slow_clients;
 mod text_gateway;
+mod web_page;

@@ -176,9 +176,10 @@ mod tests {
     fn the_bundle_has_a_page_and_everything_it_names() {
         let page = std::str::from_utf8(ASSETS[INDEX].body).unwrap();
         for (name, _) in FILES.iter().filter(|(name, _)| !name.ends_with(".gz") && *name != INDEX) {
-            let named = page.contains(name) || FILES.iter().any(|(other, body)| other.ends_with(".js") && {
-                std::str::from_utf8(body).is_ok_and(|text| text.contains(name))
-            });
+            let named = page.contains(name)
+                || FILES.iter().any(|(other, body)| {
+                    other.ends_with(".js") && { std::str::from_utf8(body).is_ok_and(|text| text.contains(name)) }
+                });
             assert!(named, "{name} is in the bundle but nothing refers to it");
         }
     }
