@@ -1,30 +1,42 @@
-// The terminal client's scriptable commands, as a second kind of client
-// in the same room. Each instance keeps its tokens in its own directory.
+// The terminal client's scriptable commands, as a second kind of client in
+// the same room. Each instance has a home of its own, so saved tokens never
+// touch the developer's and two instances never share one.
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { repo } from "./paths.mjs";
-
-const binary = process.env.CHAT_CLIENT_BIN ?? join(repo, "target/debug/bidirectional-chat-client");
+import { clientBin } from "./paths.mjs";
 
 export class Cli {
   constructor(server) {
     this.server = server;
-    this.configDir = mkdtempSync(join(tmpdir(), "chat-cli-"));
+    this.home = mkdtempSync(join(tmpdir(), "chat-e2e-cli-"));
   }
 
   /** Runs the client; resolves with stdout, rejects with stderr on failure. */
   run(args, stdin = "") {
+    const env = {
+      PATH: process.env.PATH,
+      HOME: this.home,
+      XDG_CONFIG_HOME: join(this.home, ".config"),
+      XDG_DATA_HOME: join(this.home, ".local/share"),
+      CHAT_CONFIG_DIR: join(this.home, ".config/bidirectional-chat"),
+      NO_COLOR: "1",
+    };
     return new Promise((resolve, reject) => {
       const child = execFile(
-        binary,
+        clientBin,
         ["--server", this.server.url, ...args],
-        { env: { PATH: process.env.PATH, CHAT_CONFIG_DIR: this.configDir, NO_COLOR: "1" }, timeout: 30_000 },
-        (error, stdout, stderr) => (error ? reject(new Error(`${args.join(" ")}: ${stderr || error.message}`)) : resolve(stdout)),
+        { env, timeout: 30_000 },
+        (error, stdout, stderr) =>
+          error ? reject(new Error(`client ${args.join(" ")}: ${stderr.trim() || error.message}`)) : resolve(stdout),
       );
       child.stdin.end(stdin);
     });
+  }
+
+  register(username, password) {
+    return this.run(["register", "--username", username, "--password-stdin"], `${password}\n`);
   }
 
   login(username, password) {
@@ -32,10 +44,19 @@ export class Cli {
   }
 
   send(room, text) {
-    return this.run(["send", "--room", room, text]);
+    return this.run(["send", "--room", room, "--", text]);
   }
 
-  history(room) {
-    return this.run(["history", "--room", room, "--limit", "50"]);
+  /** The room's recent messages as objects (the client's `--json` lines). */
+  async history(room) {
+    const out = await this.run(["history", "--room", room, "--limit", "100", "--json"]);
+    return out
+      .split("\n")
+      .filter((line) => line.trim())
+      .map((line) => JSON.parse(line));
+  }
+
+  dispose() {
+    rmSync(this.home, { recursive: true, force: true });
   }
 }

@@ -1,39 +1,53 @@
-// The server restarts while the page is open: the page reconnects by
-// itself and shows what it missed, once.
-import { test } from "node:test";
+// The server restarts while the page is open: the page says it is
+// reconnecting, comes back by itself, and shows what it missed, once.
 import assert from "node:assert/strict";
-import { startServer } from "../harness/server.mjs";
-import { launch } from "../harness/browser.mjs";
-import { Cli } from "../harness/cli.mjs";
-import { messages, seeMessage, signIn, waitForConnection } from "../harness/chat.mjs";
+import { scenario } from "../harness/scenario.mjs";
+import { Gate } from "../harness/gate.mjs";
+import { connection, eventually, login, messages, seeMessage } from "../harness/helpers.mjs";
 
-test("after a server restart the page catches up, each message once", async () => {
-  const server = await startServer();
-  const browser = await launch();
+scenario("after a server restart the page catches up, each message exactly once", async ({ server, browser, cli }) => {
+  // Alice's page reaches the server through a gate, so bob can provably
+  // send while her page is still trying to reconnect.
+  const gate = await new Gate(server).listen();
   try {
-    const alice = await browser.page();
-    await signIn(alice, server.url, "alice", "alice123");
-    const bob = new Cli(server);
+    const alice = await browser.newPage(gate, { label: "alice" });
+    await login(alice, "alice", "alice123");
+    const bob = cli();
     await bob.login("bob", "bob123");
     await bob.send("general", "before the restart");
-    await seeMessage(alice, "before the restart");
+    await seeMessage(alice, "before the restart", "bob");
 
+    gate.hold();
     await server.stop();
-    await waitForConnection(alice, "reconnecting");
+    await connection(alice, "reconnecting…");
     await server.start();
-    // Sent as soon as the server is back, racing the page's reconnect.
-    for (const text of ["missed one", "missed two", "missed three"]) await bob.send("general", text);
-    await waitForConnection(alice, "connected");
+    const missed = ["missed one", "missed two", "missed three"];
+    for (const text of missed) await bob.send("general", text);
+    // Still held at the gate: the page has not caught up by itself.
+    assert.equal(await alice.locator("#connection").textContent(), "reconnecting…");
+    await eventually("a reconnect attempt waiting at the gate", () => gate.waitingCount > 0);
+    gate.release();
+    await connection(alice, "connected");
     await bob.send("general", "after the restart");
-    await seeMessage(alice, "after the restart");
+    await seeMessage(alice, "after the restart", "bob");
 
-    const texts = (await messages(alice)).map((m) => m.text);
-    assert.deepEqual(texts, ["before the restart", "missed one", "missed two", "missed three", "after the restart"]);
-    const ids = (await messages(alice)).map((m) => m.id);
-    assert.deepEqual([...ids].sort((a, b) => a - b), ids, "in id order");
-    browser.assertClean();
+    const shown = await messages(alice);
+    const expected = ["before the restart", ...missed, "after the restart"];
+    for (const text of expected) {
+      assert.equal(shown.filter((m) => m.text === text).length, 1, `${JSON.stringify(text)} shown exactly once`);
+    }
+    assert.deepEqual(
+      shown.map((m) => m.text),
+      expected,
+    );
+    const ids = shown.map((m) => Number(m.id));
+    assert.equal(new Set(ids).size, ids.length, "no data-message-id twice");
+    assert.deepEqual(
+      [...ids].sort((a, b) => a - b),
+      ids,
+      "in id order",
+    );
   } finally {
-    await browser.close();
-    await server.dispose();
+    await gate.close();
   }
 });
