@@ -27,4 +27,11 @@ scenario("the terminal client and a browser share a room", async ({ page, cli })
   );
   const fromBrowser = (await messages(alice)).find((m) => m.text === "sent from a browser");
   assert.equal(String(history[1].message_id), fromBrowser.id, "the same message, once");
+
+  // An account registered from the terminal shows up in the browser too.
+  const dave = cli();
+  await dave.register("dave", "dave-secret-1");
+  await dave.login("dave", "dave-secret-1");
+  await dave.send("terminals", "new here");
+  await seeMessage(alice, "new here", "dave");
 });
