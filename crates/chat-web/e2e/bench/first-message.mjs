@@ -7,12 +7,12 @@
 //
 // CHAT_SERVER_BIN picks the server binary (a release build is fairest).
 import { startServer } from "../harness/server.mjs";
-import { launch } from "../harness/browser.mjs";
+import { launchBrowser } from "../harness/browser.mjs";
 import { Cli } from "../harness/cli.mjs";
 
 const runs = Number(process.argv[2] ?? 9);
-const server = await startServer();
-const browser = await launch();
+const server = await startServer("first-message");
+const browser = await launchBrowser("first-message");
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 try {

@@ -35,6 +35,10 @@ export class Browser {
     this.problems = [];
     /** Every console line of every page, kept for a failure's artifacts. */
     this.console = [];
+    /** Confirm dialogs a test expects, per page; any other dialog is a problem. */
+    this.confirms = new Map();
+    /** The questions of the confirms that were accepted. */
+    this.answered = [];
   }
 
   /**
@@ -63,11 +67,21 @@ export class Browser {
       if (response.status() >= 400) this.console.push(`${label} [http] ${response.status()} ${response.url()}`);
     });
     page.on("dialog", (dialog) => {
+      if (dialog.type() === "confirm" && this.confirms.get(page)) {
+        this.confirms.set(page, this.confirms.get(page) - 1);
+        this.answered.push(dialog.message());
+        return dialog.accept().catch(() => {});
+      }
       this.problems.push(`${label}: a ${dialog.type()} dialog opened: ${dialog.message()}`);
       return dialog.dismiss().catch(() => {});
     });
     this.pages.push(page);
     return page;
+  }
+
+  /** Accepts the next confirm() on `page` instead of failing the test. */
+  expectConfirm(page) {
+    this.confirms.set(page, (this.confirms.get(page) ?? 0) + 1);
   }
 
   /** Fails the test if any page misbehaved. */

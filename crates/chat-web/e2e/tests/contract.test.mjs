@@ -2,7 +2,7 @@
 // the other tests lean on it, this one says which promise broke.
 import assert from "node:assert/strict";
 import { scenario } from "../harness/scenario.mjs";
-import { joinRoom, login, notice, until, visible } from "../harness/helpers.mjs";
+import { joinRoom, login, notice, seeMessage, sendMessage, until, visible } from "../harness/helpers.mjs";
 
 scenario("the main screen has the promised landmarks, ids, labels and controls", async ({ page }) => {
   const alice = await page("alice");
@@ -53,6 +53,46 @@ scenario("the main screen has the promised landmarks, ids, labels and controls",
   // accessible name, but Playwright's getByLabel also reads the options.
   for (const name of ["Breed", "Colour", "Expression"]) await visible(dialog.getByRole("combobox", { name, exact: true }));
   for (const name of ["Save", "Close"]) await visible(dialog.getByRole("button", { name, exact: true }));
+  // Another cat, saved, is the one drawn next time.
+  const before = await cat.getAttribute("aria-label");
+  const chosen = [];
+  for (const name of ["Breed", "Colour", "Expression"]) {
+    const select = dialog.getByRole("combobox", { name, exact: true });
+    const values = await select.locator("option").evaluateAll((options) => options.map((o) => o.value));
+    const next = values[(values.indexOf(await select.inputValue()) + 1) % values.length];
+    await select.selectOption(next);
+    chosen.push(next);
+  }
+  await dialog.getByRole("button", { name: "Save", exact: true }).click();
+  await dialog.waitFor({ state: "hidden" });
+  await header.getByRole("button", { name: "Profile", exact: true }).click();
+  await visible(dialog);
+  const after = await until(alice, "the saved cat", (before) => {
+    const label = document.querySelector('dialog svg.avatar[role="img"]')?.getAttribute("aria-label");
+    return label && label !== before && label;
+  }, before);
+  for (const value of chosen) {
+    assert.ok(after.includes(value) || after.includes(value.replace(/_/g, " ")), `${value} in "${after}"`);
+  }
+  assert.equal(await dialog.locator("svg.avatar image, img").count(), 0, "drawn inline, no image downloads");
+  await dialog.getByRole("button", { name: "Close", exact: true }).click();
+  await dialog.waitFor({ state: "hidden" });
+
+  // Someone else's profile, from their name on a message, is read-only.
+  const bob = await page("bob");
+  await login(bob, "bob", "bob123");
+  await sendMessage(bob, "look at my cat");
+  await seeMessage(alice, "look at my cat", "bob");
+  await alice.locator('#messages li.message[data-author="bob"] .author').click();
+  await until(alice, "bob's profile", () => document.querySelector("dialog[open]")?.textContent.includes("bob"));
+  await visible(dialog.locator('svg.avatar[role="img"]'));
+  for (const field of [
+    dialog.getByRole("textbox", { name: "Display name", exact: true }),
+    ...["Breed", "Colour", "Expression"].map((name) => dialog.getByRole("combobox", { name, exact: true })),
+  ]) {
+    assert.ok(await field.isDisabled(), "read-only");
+  }
+  assert.equal(await dialog.getByRole("button", { name: "Save", exact: true }).count(), 0, "nothing to save");
   await dialog.getByRole("button", { name: "Close", exact: true }).click();
   await dialog.waitFor({ state: "hidden" });
 

@@ -2,7 +2,7 @@
 // see them.
 import assert from "node:assert/strict";
 import { scenario } from "../harness/scenario.mjs";
-import { connection, login, notice, seeMessage, sendMessage, until, visible } from "../harness/helpers.mjs";
+import { connection, eventually, joinRoom, login, notice, seeMessage, sendMessage, until, visible } from "../harness/helpers.mjs";
 
 async function moderate(page, action, user, reason, duration) {
   const panel = await visible(page.getByRole("region", { name: "Moderation" }));
@@ -84,4 +84,26 @@ scenario("a ban says until when, and there is no Reconnect", async ({ page }) =>
   await moderate(moderator, "Unban", "bob", "served");
   await until(moderator, "an answer to the unban", (before) => document.querySelector("#notice")?.textContent !== before, before);
   await login(bob, "bob", "bob123");
+});
+
+scenario("an admin deletes a room after confirming; people in it are told", async ({ page, browser }) => {
+  const admin = await page("admin");
+  const alice = await page("alice");
+  await login(admin, "admin", "admin123");
+  await login(alice, "alice", "alice123");
+  await joinRoom(alice, "doomed");
+  await joinRoom(admin, "doomed");
+
+  browser.expectConfirm(admin);
+  await admin.getByRole("region", { name: "Moderation" }).getByRole("button", { name: "Delete room", exact: true }).click();
+  await eventually("the confirm question", () => browser.answered.length === 1);
+  assert.match(browser.answered[0], /doomed/, "the question names the room");
+  await notice(alice, "doomed");
+  // Alice is back in a room that still exists and can go on chatting.
+  await until(alice, "another current room", () => document.querySelector('nav li[aria-current="true"]')?.dataset.room === "general");
+  await sendMessage(alice, "still here");
+  // A deleted room is no longer offered (clicking it would create it anew).
+  for (const someone of [alice, admin]) {
+    await until(someone, "the deleted room gone from the room list", () => !document.querySelector('nav li[data-room="doomed"]'));
+  }
 });

@@ -33,6 +33,14 @@ scenario("on a 375 px screen everything is reachable, and Tab and Enter send a m
   await reachable(alice.getByRole("log", { name: "Messages" }), "the messages");
   await reachable(alice.getByRole("form", { name: "Send message" }).getByLabel("Message", { exact: true }), "the message box");
   await reachable(alice.getByRole("form", { name: "Send message" }).getByRole("button", { name: "Send" }), "Send");
+  // The columns stack: rooms above the messages, who is here below.
+  const top = (locator) => locator.evaluate((element) => element.getBoundingClientRect().top + window.scrollY);
+  const [rooms, log, aside] = [
+    await top(alice.getByRole("navigation", { name: "Rooms" })),
+    await top(alice.getByRole("log", { name: "Messages" })),
+    await top(alice.getByRole("complementary", { name: "Who is here" })),
+  ];
+  assert.ok(rooms < log && log < aside, `stacked rooms (${rooms}), messages (${log}), who is here (${aside})`);
   const overflow = await alice.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `no sideways scrolling (${overflow} px too wide)`);
 
