@@ -189,7 +189,7 @@ impl App {
             SessionEvent::Reconnected(report) => {
                 set_connection("connected");
                 for gone in &report.gone {
-                    rooms::forget(self, gone);
+                    rooms::deleted(self, gone);
                 }
                 if !report.gaps.is_empty() {
                     notices::show("Some older messages were missed while away; scroll up to load them.");
@@ -244,7 +244,7 @@ impl App {
             }
             ServerEvent::RoomDeleted(deleted) => {
                 notices::show(&format!("Room #{} was deleted.", deleted.room_name));
-                rooms::forget(self, &deleted.room_id);
+                rooms::deleted(self, &deleted.room_id);
             }
             ServerEvent::UserStartedTyping(typing) => {
                 presence::typing_started(self, &typing.room_id, typing.username.as_str())

@@ -145,7 +145,7 @@ fn admin_controls(app: &Rc<App>) -> web_sys::Element {
             let app = app.clone();
             spawn_local(async move {
                 match app.session.delete_room(&room).await {
-                    Ok(()) => rooms::forget(&app, &room),
+                    Ok(()) => rooms::deleted(&app, &room),
                     Err(error) => notices::show(&notices::call_failed(&error)),
                 }
             });

@@ -92,7 +92,8 @@ fn remember(app: &App, joined: Joined) {
 /// Puts `room` on screen.
 pub(crate) fn switch(app: &App, room: &RoomId) {
     app.state.borrow_mut().current = Some(room.clone());
-    let title = app.state.borrow().rooms.get(room).map(|r| format!("#{}", r.room_name)).unwrap_or_default();
+    // The `#` is drawn by the stylesheet: the title is the name itself.
+    let title = app.state.borrow().rooms.get(room).map(|r| r.room_name.to_string()).unwrap_or_default();
     app.view.room_title.set_text_content(Some(&title));
     app.view.leave.set_hidden(false);
     render(app);
@@ -128,14 +129,22 @@ pub(crate) fn forget(app: &App, room: &RoomId) {
     match next {
         Some(Some(other)) => switch(app, &other),
         Some(None) => {
-            app.view.room_title.set_text_content(Some("No room: pick one or create one"));
+            app.view.room_title.set_text_content(None);
             app.view.leave.set_hidden(true);
             messages::render_room(app);
+            let hint = dom::el("li").class("system").text("You are in no room: pick one or create one.");
+            let _ = app.view.messages.append_child(&hint.build());
             presence::render(app);
         }
         None => {}
     }
     render(app);
+}
+
+/// A room was deleted: off the list, and out of the session's rooms.
+pub(crate) fn deleted(app: &App, room: &RoomId) {
+    app.state.borrow_mut().rooms.remove(room);
+    forget(app, room);
 }
 
 /// The room name typed into the "New room name" box, checked.

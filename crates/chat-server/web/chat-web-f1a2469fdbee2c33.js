@@ -576,37 +576,37 @@ function __wbg_get_imports() {
         },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 526, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5407);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5423);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("CloseEvent")], shim_idx: 336, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_3078);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_3094);
             return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("Event")], shim_idx: 336, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_3078_3);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_3094_3);
             return ret;
         },
         __wbindgen_generic_0000000000000004: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("MessageEvent")], shim_idx: 336, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_3078_4);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_3094_4);
             return ret;
         },
         __wbindgen_generic_0000000000000005: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 249, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_2170);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_2186);
             return ret;
         },
         __wbindgen_generic_0000000000000006: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 335, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_3077);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_3093);
             return ret;
         },
         __wbindgen_generic_0000000000000007: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 417, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_4700);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_4716);
             return ret;
         },
         __wbindgen_generic_0000000000000008: function(arg0) {
@@ -634,34 +634,34 @@ function __wbg_get_imports() {
     };
 }
 
-function __wasm_bindgen_func_elem_2170(arg0, arg1) {
-    wasm.__wasm_bindgen_func_elem_2170(arg0, arg1);
+function __wasm_bindgen_func_elem_2186(arg0, arg1) {
+    wasm.__wasm_bindgen_func_elem_2186(arg0, arg1);
 }
 
-function __wasm_bindgen_func_elem_3077(arg0, arg1) {
-    wasm.__wasm_bindgen_func_elem_3077(arg0, arg1);
+function __wasm_bindgen_func_elem_3093(arg0, arg1) {
+    wasm.__wasm_bindgen_func_elem_3093(arg0, arg1);
 }
 
-function __wasm_bindgen_func_elem_4700(arg0, arg1) {
-    wasm.__wasm_bindgen_func_elem_4700(arg0, arg1);
+function __wasm_bindgen_func_elem_4716(arg0, arg1) {
+    wasm.__wasm_bindgen_func_elem_4716(arg0, arg1);
 }
 
-function __wasm_bindgen_func_elem_3078(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_3078(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_3094(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_3094(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_3078_3(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_3078_3(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_3094_3(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_3094_3(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_3078_4(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_3078_4(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_3094_4(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_3094_4(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_5407(arg0, arg1, arg2) {
+function __wasm_bindgen_func_elem_5423(arg0, arg1, arg2) {
     try {
         const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
-        wasm.__wasm_bindgen_func_elem_5407(retptr, arg0, arg1, arg2);
+        wasm.__wasm_bindgen_func_elem_5423(retptr, arg0, arg1, arg2);
         var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
         var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
         if (r1) {
