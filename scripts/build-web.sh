@@ -48,11 +48,13 @@ js_name="chat-web-$(hash_of "$work/bindgen/chat-web.js").js"
 cp "$work/bindgen/chat-web.js" "$out/$js_name"
 css_name="style-$(hash_of crates/chat-web/static/style.css).css"
 cp crates/chat-web/static/style.css "$out/$css_name"
+icon_name="favicon-$(hash_of crates/chat-web/static/favicon.svg).svg"
+cp crates/chat-web/static/favicon.svg "$out/$icon_name"
 sed -e "s/{{app_js}}/$js_name/g" -e "s/{{app_wasm}}/$wasm_name/g" crates/chat-web/static/boot.js >"$work/boot.js"
 boot_name="boot-$(hash_of "$work/boot.js").js"
 cp "$work/boot.js" "$out/$boot_name"
 sed -e "s/{{app_js}}/$js_name/g" -e "s/{{app_wasm}}/$wasm_name/g" \
-    -e "s/{{style_css}}/$css_name/g" -e "s/{{boot_js}}/$boot_name/g" \
+    -e "s/{{style_css}}/$css_name/g" -e "s/{{boot_js}}/$boot_name/g" -e "s/{{favicon_svg}}/$icon_name/g" \
     crates/chat-web/static/index.html >"$out/index.html"
 for file in "$out"/*; do
     gzip -9 -n -c "$file" >"$file.gz"

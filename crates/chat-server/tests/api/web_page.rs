@@ -56,6 +56,7 @@ async fn the_page_and_every_file_it_names_have_their_types_and_cache_rules() {
             "wasm" => "application/wasm",
             "js" => "text/javascript; charset=utf-8",
             "css" => "text/css; charset=utf-8",
+            "svg" => "image/svg+xml",
             other => panic!("unexpected file type {other}"),
         };
         assert_eq!(header_of(&response, header::CONTENT_TYPE), expected, "{name}");
