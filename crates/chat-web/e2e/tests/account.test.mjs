@@ -74,3 +74,23 @@ scenario("the sign-in form explains refusals and registers new accounts", async 
   await mainScreen(carol, "carol");
   assert.equal(await carol.locator("#role").textContent(), "user");
 });
+
+scenario("logging out in one tab ends the session in another tab with the same token", async ({ page }) => {
+  const first = await page("first-tab");
+  await login(first, "alice", "alice123");
+  // A second tab of the same browser profile: the same stored account.
+  const second = await page("second-tab");
+  await second.goto("/");
+  await visible(second.getByRole("form", { name: "Sign in" }));
+  const stored = await first.evaluate(() => Object.entries(localStorage));
+  await second.evaluate((entries) => entries.forEach(([key, value]) => localStorage.setItem(key, value)), stored);
+  await second.reload();
+  await mainScreen(second, "alice");
+
+  // The server closes the other tab's socket (4002); its reconnect is
+  // refused (401), which a browser cannot see but the page asks about.
+  await first.getByRole("button", { name: "Log out", exact: true }).click();
+  await visible(first.getByRole("form", { name: "Sign in" }));
+  await visible(second.getByRole("form", { name: "Sign in" }));
+  await visible(second.locator("#login-error", { hasText: "Your session has ended; log in again." }));
+});
