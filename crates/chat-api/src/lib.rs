@@ -29,8 +29,10 @@ pub mod time;
 
 pub use errors::{CloseCode, ErrorCode};
 pub use ids::{MessageId, UserId};
-pub use model::{Avatar, Breed, CatColor, Expression, Message, Profile, RoomInfo};
-pub use names::{DisplayName, MessageText, NameError, Reason, RoomId, RoomName, UserName};
+pub use model::{Avatar, Breed, CatColor, Expression, Message, Profile, Reaction, RoomInfo};
+pub use names::{
+    DisplayName, Emoji, MessageText, NameError, Reason, RoomId, RoomName, RoomTopic, SearchQuery, UserName,
+};
 pub use notifications::ServerEvent;
 pub use role::Role;
 pub use time::Timestamp;

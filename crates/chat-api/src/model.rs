@@ -2,9 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{DisplayName, MessageId, MessageText, Role, RoomId, RoomName, Timestamp, UserName};
+use crate::{DisplayName, Emoji, MessageId, MessageText, Role, RoomId, RoomName, RoomTopic, Timestamp, UserName};
 
 /// A stored chat message.
+///
+/// The fields after `timestamp` came with version 2 of the contract. They
+/// are left out of the frame when empty, so a message nobody replied to,
+/// edited, reacted to or mentioned anyone in looks exactly as in version 1.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     /// Server-wide, strictly increasing id.
@@ -17,6 +21,52 @@ pub struct Message {
     pub text: MessageText,
     /// When the server accepted it.
     pub timestamp: Timestamp,
+    /// The message this one answers, in the same room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<MessageId>,
+    /// When the author last edited it; `text` is the edited text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<Timestamp>,
+    /// Reactions, in the order each emoji was first used.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<Reaction>,
+    /// Registered users the text mentions with `@username`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<UserName>,
+}
+
+impl Message {
+    /// A message with none of the version-2 decorations.
+    pub fn plain(
+        message_id: MessageId,
+        room_id: RoomId,
+        username: UserName,
+        text: MessageText,
+        timestamp: Timestamp,
+    ) -> Self {
+        Self {
+            message_id,
+            room_id,
+            username,
+            text,
+            timestamp,
+            reply_to: None,
+            edited_at: None,
+            reactions: Vec::new(),
+            mentions: Vec::new(),
+        }
+    }
+}
+
+/// One emoji's reactions to a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reaction {
+    /// The emoji (or short word).
+    pub emoji: Emoji,
+    /// How many users reacted with it.
+    pub count: usize,
+    /// Who, in the order they reacted.
+    pub usernames: Vec<UserName>,
 }
 
 /// A room as listed by `list_rooms` and `room_created`.
@@ -28,6 +78,9 @@ pub struct RoomInfo {
     pub room_name: RoomName,
     /// How many distinct users are in the room now.
     pub user_count: usize,
+    /// What the room is about; absent (or null) when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<RoomTopic>,
 }
 
 /// A user's public profile.

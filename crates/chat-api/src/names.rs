@@ -185,8 +185,24 @@ string_newtype_impls!(RoomName);
 pub struct RoomId(String);
 
 impl RoomId {
-    /// Checks `text` and folds it to lower case.
+    /// Checks `text` and folds it to lower case. A direct conversation's
+    /// id, `dm:<a>:<b>`, is also put in its canonical order (`a` < `b`).
     pub fn parse(text: &str) -> Result<Self, NameError> {
+        if let Some(pair) = text.strip_prefix(DIRECT_PREFIX) {
+            let Some((a, b)) = pair.split_once(':') else {
+                return Err(NameError::BadCharacter {
+                    what: "direct conversation id",
+                    found: ':',
+                    allowed: "use dm:<username>:<username>",
+                });
+            };
+            let (a, b) = (UserName::parse(a)?, UserName::parse(b)?);
+            return Self::direct(&a, &b).ok_or(NameError::BadCharacter {
+                what: "direct conversation id",
+                found: ':',
+                allowed: "name two different users",
+            });
+        }
         check_name("room id", text, 1, RoomName::MAX_LEN)?;
         Ok(Self(text.to_ascii_lowercase()))
     }
@@ -195,7 +211,33 @@ impl RoomId {
     pub fn general() -> Self {
         Self("general".to_owned())
     }
+
+    /// The id of the direct conversation between two different users:
+    /// `dm:` and both usernames in lower case, sorted. Room names cannot
+    /// hold `:`, so it never clashes with a room's.
+    pub fn direct(one: &UserName, other: &UserName) -> Option<Self> {
+        let (a, b) = (one.key(), other.key());
+        match a.cmp(&b) {
+            std::cmp::Ordering::Less => Some(Self(format!("{DIRECT_PREFIX}{a}:{b}"))),
+            std::cmp::Ordering::Greater => Some(Self(format!("{DIRECT_PREFIX}{b}:{a}"))),
+            std::cmp::Ordering::Equal => None,
+        }
+    }
+
+    /// Whether this names a direct conversation rather than a room.
+    pub fn is_direct(&self) -> bool {
+        self.0.starts_with(DIRECT_PREFIX)
+    }
+
+    /// The two participants' username keys (lower case) of a direct
+    /// conversation, in id order.
+    pub fn direct_keys(&self) -> Option<(&str, &str)> {
+        self.0.strip_prefix(DIRECT_PREFIX)?.split_once(':')
+    }
 }
+
+/// What every direct conversation's id starts with.
+pub const DIRECT_PREFIX: &str = "dm:";
 string_newtype_impls!(RoomId);
 
 /// The text of a chat message: 1 to 16,384 characters, not only white
@@ -266,9 +308,129 @@ fn check_free_text(what: &'static str, text: &str, max: usize) -> Result<(), Nam
     Ok(())
 }
 
+/// A reaction: 1 to 32 bytes with no white space or control characters,
+/// such as `👍` or `+1`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Emoji(String);
+
+impl Emoji {
+    /// Most bytes in a reaction.
+    pub const MAX_BYTES: usize = 32;
+
+    /// Checks `text` and wraps it unchanged.
+    pub fn parse(text: &str) -> Result<Self, NameError> {
+        if text.is_empty() {
+            return Err(NameError::Empty { what: "emoji" });
+        }
+        if let Some(found) = text.chars().find(|c| c.is_whitespace() || c.is_control()) {
+            return Err(NameError::BadCharacter {
+                what: "emoji",
+                found,
+                allowed: "white space and control characters are not allowed",
+            });
+        }
+        if text.len() > Self::MAX_BYTES {
+            return Err(NameError::TooLong { what: "emoji (in bytes)", max: Self::MAX_BYTES });
+        }
+        Ok(Self(text.to_owned()))
+    }
+}
+string_newtype_impls!(Emoji);
+
+/// A room's topic: 0 to 300 characters on one line, with no control
+/// characters. The empty topic clears it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RoomTopic(String);
+
+impl RoomTopic {
+    /// Most characters in a topic.
+    pub const MAX_LEN: usize = 300;
+
+    /// Checks `text` and wraps it with surrounding white space removed.
+    pub fn parse(text: &str) -> Result<Self, NameError> {
+        let text = text.trim();
+        if let Some(found) = text.chars().find(|c| c.is_control()) {
+            return Err(NameError::BadCharacter {
+                what: "topic",
+                found,
+                allowed: "use a single line without control characters",
+            });
+        }
+        if text.chars().take(Self::MAX_LEN + 1).count() > Self::MAX_LEN {
+            return Err(NameError::TooLong { what: "topic", max: Self::MAX_LEN });
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// Whether the topic is empty (unset).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+string_newtype_impls!(RoomTopic);
+
+/// What `search_messages` looks for: 1 to 200 characters, not only white
+/// space, with no control characters. Words are matched whole or as
+/// prefixes; every word must appear.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct SearchQuery(String);
+
+impl SearchQuery {
+    /// Most characters in a query.
+    pub const MAX_LEN: usize = 200;
+
+    /// Checks `text` and wraps it with surrounding white space removed.
+    pub fn parse(text: &str) -> Result<Self, NameError> {
+        let text = text.trim();
+        check_free_text("search query", text, Self::MAX_LEN)?;
+        Ok(Self(text.to_owned()))
+    }
+}
+string_newtype_impls!(SearchQuery);
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn direct_ids_are_canonical_and_never_a_room_name() {
+        let alice = UserName::parse("Alice").unwrap();
+        let bob = UserName::parse("bob").unwrap();
+        let id = RoomId::direct(&bob, &alice).unwrap();
+        assert_eq!(id.as_str(), "dm:alice:bob");
+        assert!(id.is_direct());
+        assert_eq!(id.direct_keys(), Some(("alice", "bob")));
+        assert_eq!(RoomId::parse("dm:BOB:alice").unwrap(), id);
+        assert!(RoomId::direct(&alice, &UserName::parse("ALICE").unwrap()).is_none());
+        assert!(RoomId::parse("dm:alice:alice").is_err());
+        assert!(RoomId::parse("dm:alice").is_err());
+        assert!(RoomId::parse("dm:alice:b:c").is_err());
+        assert!(RoomName::parse("dm:alice:bob").is_err());
+        assert!(!RoomId::general().is_direct());
+    }
+
+    #[test]
+    fn emoji_are_short_and_have_no_white_space() {
+        assert!(Emoji::parse("👍").is_ok());
+        assert!(Emoji::parse("+1").is_ok());
+        assert!(Emoji::parse("").is_err());
+        assert!(Emoji::parse("a b").is_err());
+        assert!(Emoji::parse("x\u{7}").is_err());
+        assert!(Emoji::parse(&"x".repeat(32)).is_ok());
+        assert!(Emoji::parse(&"x".repeat(33)).is_err());
+    }
+
+    #[test]
+    fn topics_are_one_short_line_and_may_be_empty() {
+        assert!(RoomTopic::parse("").unwrap().is_empty());
+        assert_eq!(RoomTopic::parse("  Rust talk ").unwrap().as_str(), "Rust talk");
+        assert!(RoomTopic::parse("two\nlines").is_err());
+        assert!(RoomTopic::parse(&"t".repeat(300)).is_ok());
+        assert!(RoomTopic::parse(&"t".repeat(301)).is_err());
+    }
 
     #[test]
     fn usernames_follow_the_documented_rules() {

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Message, Reason, RoomId, RoomInfo, RoomName, Timestamp, UserName};
+use crate::{Emoji, Message, MessageId, MessageText, Reason, RoomId, RoomInfo, RoomName, Timestamp, UserName};
 
 /// Method name of [`ServerEvent::MessageReceived`].
 pub const MESSAGE_RECEIVED: &str = "message_received";
@@ -25,6 +25,21 @@ pub const USER_STARTED_TYPING: &str = "user_started_typing";
 /// Method name of [`ServerEvent::UserStoppedTyping`].
 pub const USER_STOPPED_TYPING: &str = "user_stopped_typing";
 
+/// Method name of [`ServerEvent::MessageEdited`] (version 2).
+pub const MESSAGE_EDITED: &str = "message_edited";
+/// Method name of [`ServerEvent::MessageDeleted`] (version 2).
+pub const MESSAGE_DELETED: &str = "message_deleted";
+/// Method name of [`ServerEvent::ReactionAdded`] (version 2).
+pub const REACTION_ADDED: &str = "reaction_added";
+/// Method name of [`ServerEvent::ReactionRemoved`] (version 2).
+pub const REACTION_REMOVED: &str = "reaction_removed";
+/// Method name of [`ServerEvent::ReadMarkerUpdated`] (version 2).
+pub const READ_MARKER_UPDATED: &str = "read_marker_updated";
+/// Method name of [`ServerEvent::Mentioned`] (version 2).
+pub const MENTIONED: &str = "mentioned";
+/// Method name of [`ServerEvent::RoomUpdated`] (version 2).
+pub const ROOM_UPDATED: &str = "room_updated";
+
 /// Every notification method name.
 pub const ALL: &[&str] = &[
     MESSAGE_RECEIVED,
@@ -36,6 +51,13 @@ pub const ALL: &[&str] = &[
     ROOM_DELETED,
     USER_STARTED_TYPING,
     USER_STOPPED_TYPING,
+    MESSAGE_EDITED,
+    MESSAGE_DELETED,
+    REACTION_ADDED,
+    REACTION_REMOVED,
+    READ_MARKER_UPDATED,
+    MENTIONED,
+    ROOM_UPDATED,
 ];
 
 /// Params of `user_joined` and `user_left`.
@@ -133,6 +155,65 @@ pub struct Typing {
     pub username: UserName,
 }
 
+/// Params of `message_edited`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageEdited {
+    /// The edited message.
+    pub message_id: MessageId,
+    /// Its room.
+    pub room_id: RoomId,
+    /// Its text now.
+    pub text: MessageText,
+    /// When it was edited.
+    pub edited_at: Timestamp,
+}
+
+/// Params of `message_deleted`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageDeleted {
+    /// The deleted message.
+    pub message_id: MessageId,
+    /// Its room.
+    pub room_id: RoomId,
+}
+
+/// Params of `reaction_added` and `reaction_removed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReactionChange {
+    /// The message reacted to.
+    pub message_id: MessageId,
+    /// Its room.
+    pub room_id: RoomId,
+    /// Who reacted.
+    pub username: UserName,
+    /// With what.
+    pub emoji: Emoji,
+}
+
+/// Params of `read_marker_updated`, sent to the user's other connections.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadMarker {
+    /// The room (or direct conversation).
+    pub room_id: RoomId,
+    /// Everything up to this id is read.
+    pub message_id: MessageId,
+}
+
+/// Params of `mentioned`, sent to a mentioned user's connections that are
+/// not in the message's room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mentioned {
+    /// The message that mentions them.
+    pub message: Message,
+}
+
+/// Params of `room_updated`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomUpdated {
+    /// The room as it is now.
+    pub room_info: RoomInfo,
+}
+
 /// Any notification the server sends, with its params.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerEvent {
@@ -154,6 +235,20 @@ pub enum ServerEvent {
     UserStartedTyping(Typing),
     /// `user_stopped_typing`
     UserStoppedTyping(Typing),
+    /// `message_edited`
+    MessageEdited(MessageEdited),
+    /// `message_deleted`
+    MessageDeleted(MessageDeleted),
+    /// `reaction_added`
+    ReactionAdded(ReactionChange),
+    /// `reaction_removed`
+    ReactionRemoved(ReactionChange),
+    /// `read_marker_updated`
+    ReadMarkerUpdated(ReadMarker),
+    /// `mentioned`
+    Mentioned(Mentioned),
+    /// `room_updated`
+    RoomUpdated(RoomUpdated),
 }
 
 impl ServerEvent {
@@ -169,6 +264,13 @@ impl ServerEvent {
             ServerEvent::RoomDeleted(_) => ROOM_DELETED,
             ServerEvent::UserStartedTyping(_) => USER_STARTED_TYPING,
             ServerEvent::UserStoppedTyping(_) => USER_STOPPED_TYPING,
+            ServerEvent::MessageEdited(_) => MESSAGE_EDITED,
+            ServerEvent::MessageDeleted(_) => MESSAGE_DELETED,
+            ServerEvent::ReactionAdded(_) => REACTION_ADDED,
+            ServerEvent::ReactionRemoved(_) => REACTION_REMOVED,
+            ServerEvent::ReadMarkerUpdated(_) => READ_MARKER_UPDATED,
+            ServerEvent::Mentioned(_) => MENTIONED,
+            ServerEvent::RoomUpdated(_) => ROOM_UPDATED,
         }
     }
 
@@ -193,6 +295,12 @@ impl ServerEvent {
             ServerEvent::RoomCreated(p) => frame(method, p),
             ServerEvent::RoomDeleted(p) => frame(method, p),
             ServerEvent::UserStartedTyping(p) | ServerEvent::UserStoppedTyping(p) => frame(method, p),
+            ServerEvent::MessageEdited(p) => frame(method, p),
+            ServerEvent::MessageDeleted(p) => frame(method, p),
+            ServerEvent::ReactionAdded(p) | ServerEvent::ReactionRemoved(p) => frame(method, p),
+            ServerEvent::ReadMarkerUpdated(p) => frame(method, p),
+            ServerEvent::Mentioned(p) => frame(method, p),
+            ServerEvent::RoomUpdated(p) => frame(method, p),
         }
     }
 
@@ -218,6 +326,13 @@ impl ServerEvent {
             ROOM_DELETED => parse(params, ServerEvent::RoomDeleted),
             USER_STARTED_TYPING => parse(params, ServerEvent::UserStartedTyping),
             USER_STOPPED_TYPING => parse(params, ServerEvent::UserStoppedTyping),
+            MESSAGE_EDITED => parse(params, ServerEvent::MessageEdited),
+            MESSAGE_DELETED => parse(params, ServerEvent::MessageDeleted),
+            REACTION_ADDED => parse(params, ServerEvent::ReactionAdded),
+            REACTION_REMOVED => parse(params, ServerEvent::ReactionRemoved),
+            READ_MARKER_UPDATED => parse(params, ServerEvent::ReadMarkerUpdated),
+            MENTIONED => parse(params, ServerEvent::Mentioned),
+            ROOM_UPDATED => parse(params, ServerEvent::RoomUpdated),
             _ => return None,
         })
     }
@@ -226,23 +341,25 @@ impl ServerEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{MessageId, MessageText};
 
     #[test]
     fn frames_are_plain_notifications_that_parse_back() {
-        let event = ServerEvent::MessageReceived(Message {
-            message_id: MessageId(7),
-            room_id: RoomId::general(),
-            username: UserName::parse("alice").unwrap(),
-            text: MessageText::parse("hi").unwrap(),
-            timestamp: Timestamp::from_unix_millis(0),
-        });
+        let event = ServerEvent::MessageReceived(Message::plain(
+            MessageId(7),
+            RoomId::general(),
+            UserName::parse("alice").unwrap(),
+            MessageText::parse("hi").unwrap(),
+            Timestamp::from_unix_millis(0),
+        ));
         let frame = event.to_frame().unwrap();
         let value: serde_json::Value = serde_json::from_str(&frame).unwrap();
         assert_eq!(value["jsonrpc"], "2.0");
         assert_eq!(value["method"], "message_received");
         assert_eq!(value["params"]["message_id"], 7);
         assert!(value.get("id").is_none());
+        // A version-2 message with nothing of version 2 looks as in version 1.
+        let fields: Vec<&String> = value["params"].as_object().unwrap().keys().collect();
+        assert_eq!(fields, ["message_id", "room_id", "text", "timestamp", "username"]);
 
         let params = serde_json::value::to_raw_value(&value["params"]).unwrap();
         let back = ServerEvent::from_method_and_params("message_received", &params).unwrap().unwrap();

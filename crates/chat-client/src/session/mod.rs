@@ -14,6 +14,7 @@
 //! pauses until [`Session::set_token`] provides a new token.
 
 mod connection;
+mod features;
 mod room_list;
 mod rooms;
 mod supervisor;
@@ -344,7 +345,7 @@ impl Session {
 
     /// Sends a message; answered once the server has stored it.
     pub async fn send_message(&self, room: &RoomId, text: &MessageText) -> Result<SendMessageResult, CallError> {
-        Ok(self.client()?.send_message(room.clone(), text.clone()).await?)
+        Ok(self.client()?.send_message(room.clone(), text.clone(), None).await?)
     }
 
     /// Every room on the server, in id order (at most 100,000).
