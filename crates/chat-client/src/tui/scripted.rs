@@ -219,6 +219,12 @@ pub(crate) async fn tail(who: Who, room: RoomName, json: bool) -> Result<()> {
 fn concerns(event: &ServerEvent, room: &chat_api::RoomId) -> bool {
     match event {
         ServerEvent::MessageReceived(message) => &message.room_id == room,
+        ServerEvent::MessageEdited(edit) => &edit.room_id == room,
+        ServerEvent::MessageDeleted(deleted) => &deleted.room_id == room,
+        ServerEvent::ReactionAdded(change) | ServerEvent::ReactionRemoved(change) => &change.room_id == room,
+        ServerEvent::RoomUpdated(updated) => &updated.room_info.room_id == room,
+        // About the reader, not the room.
+        ServerEvent::ReadMarkerUpdated(_) | ServerEvent::Mentioned(_) => false,
         ServerEvent::UserJoined(change) | ServerEvent::UserLeft(change) => &change.room_id == room,
         ServerEvent::UserKicked(kick) => kick.room_id.as_ref() == Some(room),
         ServerEvent::SystemAnnouncement(_) | ServerEvent::RoomCreated(_) | ServerEvent::RoomDeleted(_) => true,

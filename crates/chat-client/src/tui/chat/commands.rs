@@ -2,8 +2,12 @@
 
 use chat_api::{RoomId, RoomName};
 
-use super::{Chat, Flow, slash::Command};
-use crate::tui::credentials;
+use super::display;
+use super::{
+    Chat, Flow,
+    slash::{self, Command},
+};
+use crate::tui::{credentials, render};
 
 impl Chat {
     pub(super) async fn command(&mut self, command: Command) -> Flow {
@@ -13,19 +17,14 @@ impl Chat {
                 self.out(lines);
             }
             Command::Quit => return Flow::Quit,
-            Command::Rooms => match self.session.list_rooms().await {
-                Ok(rooms) => {
-                    let lines = self.painter.room_list(&rooms, &self.session.rooms(), self.current.as_ref());
-                    self.out(lines.join("\n"));
-                }
-                Err(error) => self.out_call_error("cannot list rooms", &error),
-            },
+            Command::Rooms => self.rooms().await,
             Command::Join(room) => self.join(room).await,
             Command::Switch(room) => {
                 if self.is_joined(&room.id()) {
                     self.current = Some(room.id());
                     self.refresh_status();
                     self.out_notice(&format!("now talking in #{room}"));
+                    self.show_unread(&room.id(), slash::DEFAULT_HISTORY);
                 } else {
                     self.out_error(&format!("you are not in #{room}"), Some(&format!("/join {room}")));
                 }
@@ -94,6 +93,21 @@ impl Chat {
                 }
                 Err(error) => self.out_call_error(&format!("cannot delete #{room}"), &error),
             },
+            Command::Msg { .. }
+            | Command::Dm(_)
+            | Command::Dms
+            | Command::Reply { .. }
+            | Command::Edit { .. }
+            | Command::Delete(_)
+            | Command::React { .. }
+            | Command::Unreact { .. }
+            | Command::Search(_)
+            | Command::Topic(_)
+            | Command::Block(_)
+            | Command::Unblock(_)
+            | Command::Blocked
+            | Command::Role { .. }
+            | Command::ModLog(_) => return self.message_command(command).await,
             Command::Login => match self.me.clone() {
                 Some(me) => match self.input.read_password(format!("Password for {me}")) {
                     // The answer arrives as `FromInput::Password`.
@@ -109,27 +123,53 @@ impl Chat {
         Flow::Continue
     }
 
-    fn is_joined(&self, room: &RoomId) -> bool {
+    /// `/rooms`: every room, with the user's unread counts.
+    async fn rooms(&mut self) {
+        let rooms = match self.session.list_rooms().await {
+            Ok(rooms) => rooms,
+            Err(error) => return self.out_call_error("cannot list rooms", &error),
+        };
+        let mine = match self.session.my_rooms().await {
+            Ok(mine) => mine,
+            Err(error) => {
+                tracing::debug!(%error, "my_rooms failed; listing without unread counts");
+                Vec::new()
+            }
+        };
+        for room in &rooms {
+            self.vocabulary.add_room(room.room_name.as_str());
+            self.known_rooms.insert(room.room_id.clone(), room.clone());
+        }
+        let lines = self.painter.room_overview(&rooms, &mine, &self.session.rooms(), self.current.as_ref());
+        self.out(lines.join("\n"));
+    }
+
+    pub(super) fn is_joined(&self, room: &RoomId) -> bool {
         self.session.rooms().iter().any(|name| &name.id() == room)
     }
 
     pub(super) async fn join(&mut self, room: RoomName) {
         let id = room.id();
         if self.is_joined(&id) {
-            self.current = Some(id);
+            self.current = Some(id.clone());
             self.refresh_status();
             self.out_notice(&format!("now talking in #{room}"));
+            self.show_unread(&id, slash::DEFAULT_HISTORY);
             return;
         }
         match self.session.join_room(&room).await {
             Ok(joined) => {
                 self.current = Some(joined.room_id.clone());
                 self.refresh_status();
+                for user in &joined.users {
+                    self.vocabulary.add_user(user.as_str());
+                }
+                self.vocabulary.add_room(joined.room_name.as_str());
                 let header = self.painter.joined(&joined.room_name, &joined.users, &self.view());
                 self.out(header);
+                self.say_topic(&joined.room_id);
                 for message in &joined.messages {
-                    let line = self.painter.message(message, &self.view());
-                    self.out(line);
+                    self.show_message(message, display::Arrival::Catching);
                 }
             }
             Err(error) => self.out_call_error(&format!("cannot join #{room}"), &error),
@@ -141,6 +181,13 @@ impl Chat {
             self.out_error("you are not in a room", None);
             return;
         };
+        if id.is_direct() {
+            // Nothing to leave on the server: the conversation stays, and
+            // new messages in it are still shown.
+            let name = render::conversation_name(&id, self.me.as_ref());
+            self.out_notice(&format!("closed the conversation with {name}"));
+            return self.switch_away_from(&id);
+        }
         if !self.is_joined(&id) {
             self.out_error(&format!("you are not in #{id}"), None);
             return;
@@ -186,14 +233,14 @@ impl Chat {
         };
         match self.session.recent_history(&room, count).await {
             Ok(messages) => {
+                let name = render::conversation_name(&room, self.me.as_ref());
                 let heading = match messages.len() {
-                    0 => format!("#{room} has no messages yet"),
-                    1 => format!("the last message of #{room}:"),
-                    n => format!("the last {n} messages of #{room}:"),
+                    0 => format!("{name} has no messages yet"),
+                    1 => format!("the last message of {name}:"),
+                    n => format!("the last {n} messages of {name}:"),
                 };
-                let mut lines = vec![self.painter.notice(&heading)];
-                lines.extend(messages.iter().map(|m| self.painter.message(m, &self.view())));
-                self.out(lines.join("\n"));
+                let heading = self.painter.notice(&heading);
+                self.show_again(heading, &messages);
             }
             Err(error) => self.out_call_error("cannot read the history", &error),
         }

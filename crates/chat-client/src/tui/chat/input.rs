@@ -11,6 +11,8 @@
 //! - on a terminal the prompt has two rows: a status row (who is typing),
 //!   redrawn with every repaint and never left in the scrollback, and the
 //!   input row;
+//! - Tab completes commands, usernames and room names (see
+//!   [`super::completion`]);
 //! - an entered message is wiped from the screen at once: the server's echo
 //!   prints it (with its time and in order with everyone else's), so it is
 //!   shown once. Commands stay, as typed, without the status row.
@@ -25,14 +27,17 @@ use std::{
 use anyhow::{Context, Result, anyhow};
 use parking_lot::Mutex;
 use rustyline::{
-    Cmd, ColorMode, ConditionalEventHandler, Config, Editor, Event, EventContext, EventHandler, KeyCode, KeyEvent,
-    Modifiers, RepeatCount, completion::Completer, error::ReadlineError, highlight::Highlighter, hint::Hinter,
-    history::DefaultHistory, validate::Validator,
+    Cmd, ColorMode, CompletionType, ConditionalEventHandler, Config, Context as LineContext, Editor, Event,
+    EventContext, EventHandler, KeyCode, KeyEvent, Modifiers, RepeatCount, completion::Completer, error::ReadlineError,
+    highlight::Highlighter, hint::Hinter, history::DefaultHistory, validate::Validator,
 };
 use tokio::sync::mpsc;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use super::output::{Gate, Output, Printer};
+use super::{
+    completion::Vocabulary,
+    output::{Gate, Output, Printer},
+};
 
 /// What the input thread reports.
 #[derive(Debug, PartialEq, Eq)]
@@ -126,6 +131,7 @@ pub(crate) type Status = Arc<Mutex<String>>;
 struct StatusRow {
     status: Status,
     gate: Gate,
+    vocabulary: Vocabulary,
 }
 
 impl Highlighter for StatusRow {
@@ -153,6 +159,10 @@ impl Highlighter for StatusRow {
 
 impl Completer for StatusRow {
     type Candidate = String;
+
+    fn complete(&self, line: &str, pos: usize, _: &LineContext<'_>) -> rustyline::Result<(usize, Vec<String>)> {
+        Ok(self.vocabulary.complete(line, pos))
+    }
 }
 
 impl Hinter for StatusRow {
@@ -206,7 +216,7 @@ pub(crate) fn is_message_typing(line: &str, key: char) -> bool {
 }
 
 /// Starts the input thread.
-pub(crate) fn start() -> Result<(Input, Output)> {
+pub(crate) fn start(vocabulary: Vocabulary) -> Result<(Input, Output)> {
     let (requests, requests_rx) = std_mpsc::channel();
     // Lines and passwords wait for the next request, so at most a couple are
     // ever queued; key presses beyond the capacity are dropped.
@@ -217,7 +227,9 @@ pub(crate) fn start() -> Result<(Input, Output)> {
     let (thread_status, thread_gate) = (status.clone(), gate.clone());
     thread::Builder::new()
         .name("input".to_owned())
-        .spawn(move || run(requests_rx, replies_tx, printer_tx, thread_status, thread_gate))
+        .spawn(move || {
+            run(requests_rx, replies_tx, printer_tx, StatusRow { status: thread_status, gate: thread_gate, vocabulary })
+        })
         .context("cannot start the input thread")?;
     let printer = printer_rx.recv().context("the input thread failed to start")??;
     Ok((Input { requests, replies }, Output::start(printer, status, gate)?))
@@ -229,16 +241,21 @@ fn run(
     requests: std_mpsc::Receiver<Request>,
     replies: mpsc::Sender<FromInput>,
     printer: std_mpsc::SyncSender<PrinterSetup>,
-    status: Status,
-    gate: Gate,
+    helper: StatusRow,
 ) {
+    let gate = helper.gate.clone();
     // Only a terminal has a screen to manage; piped input is read as is.
     let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     // The status row is drawn by the prompt "highlighter", which rustyline
     // only calls with colours on; the row itself has no colours, so
     // NO_COLOR is still honoured.
     let color = if terminal { ColorMode::Forced } else { ColorMode::Disabled };
-    let config = Config::builder().auto_add_history(true).max_history_size(1000).map(|b| b.color_mode(color).build());
+    // A list of candidates, as a shell shows them, rather than cycling
+    // through names one Tab at a time.
+    let config = Config::builder()
+        .auto_add_history(true)
+        .max_history_size(1000)
+        .map(|b| b.color_mode(color).completion_type(CompletionType::List).build());
     let editor = config.and_then(Editor::<StatusRow, DefaultHistory>::with_config);
     let mut editor = match editor {
         Ok(editor) => editor,
@@ -247,7 +264,7 @@ fn run(
             return;
         }
     };
-    editor.set_helper(Some(StatusRow { status, gate: gate.clone() }));
+    editor.set_helper(Some(helper));
     editor.bind_sequence(Event::Any, EventHandler::Conditional(Box::new(TypingHook { replies: replies.clone() })));
     for enter in [KeyEvent(KeyCode::Enter, Modifiers::NONE), KeyEvent::ctrl('J'), KeyEvent::ctrl('M')] {
         editor.bind_sequence(enter, EventHandler::Conditional(Box::new(EnterHook { gate: gate.clone() })));

@@ -2,31 +2,48 @@
 //! what the user types and to what the server sends.
 
 mod commands;
+mod completion;
+mod direct_watch;
+mod directs;
+mod display;
 mod input;
+mod ledger;
+mod message_actions;
 mod outbox;
 mod output;
+mod read_markers;
 mod sending;
 mod slash;
+mod startup;
 mod typing;
+mod updates;
 
-use std::{collections::VecDeque, time::Instant};
+use std::{
+    collections::{BTreeMap, VecDeque},
+    io::IsTerminal,
+    time::Instant,
+};
 
 use anyhow::{Context, Result};
-use chat_api::{ErrorCode, MessageId, RoomId, RoomName, ServerEvent, UserName};
+use chat_api::{ErrorCode, MessageId, RoomId, RoomInfo, RoomName, ServerEvent, UserName};
 use chat_client::{
     CallError, ConnectError, RestClient, ServerUrl, Session, SessionEvent, SessionEvents, SessionOptions,
 };
 
 use self::{
+    completion::Vocabulary,
+    direct_watch::DirectWatch,
     input::{FromInput, Input},
+    ledger::Ledger,
     outbox::Outbox,
     output::Output,
+    read_markers::ReadMarkers,
     slash::Line,
     typing::{OthersTyping, OwnTyping},
 };
 use super::{
     credentials::{self, Credentials},
-    render::{Painter, TimeStyle, View},
+    render::{self, Painter, TimeStyle, View},
     token_store::TokenStore,
 };
 
@@ -51,9 +68,11 @@ pub(crate) async fn run(
     let rest = RestClient::new(server.clone());
     let mut credentials = credentials::for_chat(&rest, &store, user, username, token).await?;
     let (session, events) = connect(&rest, &store, &mut credentials).await?;
-    let (input, output) = input::start()?;
+    let vocabulary = Vocabulary::default();
+    let (input, output) = input::start(vocabulary.clone())?;
     let mut chat = Chat {
         painter: Painter::for_stdout(),
+        markers: ReadMarkers::start(session.clone()),
         session,
         events,
         input,
@@ -71,6 +90,11 @@ pub(crate) async fn run(
         removed: false,
         kicked: false,
         events_done: false,
+        ledger: Ledger::default(),
+        directs: DirectWatch::default(),
+        vocabulary,
+        known_rooms: BTreeMap::new(),
+        bell: std::io::stdout().is_terminal(),
     };
     let who = match (&chat.me, credentials.role) {
         (Some(me), Some(role)) => format!("{me} ({role})"),
@@ -78,7 +102,7 @@ pub(crate) async fn run(
         (None, _) => "the given token".to_owned(),
     };
     chat.out_notice(&format!("connected to {server} as {who}; /help lists the commands"));
-    chat.join(room).await;
+    chat.start(room).await;
     let outcome = chat.run().await;
     chat.session.close();
     outcome
@@ -147,6 +171,17 @@ struct Chat {
     /// The end was a kick, which the user may come back from.
     kicked: bool,
     events_done: bool,
+    /// The messages shown, as they are now.
+    ledger: Ledger,
+    markers: ReadMarkers,
+    directs: DirectWatch,
+    /// What Tab completes.
+    vocabulary: Vocabulary,
+    /// Every room with its topic: from `list_rooms` at the start, then kept
+    /// up to date by `room_created`, `room_updated` and `room_deleted`.
+    known_rooms: BTreeMap<RoomId, RoomInfo>,
+    /// Ring the terminal's bell when someone mentions the user.
+    bell: bool,
 }
 
 impl Chat {
@@ -158,6 +193,12 @@ impl Chat {
         let Some(room) = &self.current else {
             return "(no room)> ".to_owned();
         };
+        if room.is_direct() {
+            return match self.directs.peer_of(room) {
+                Some(peer) => format!("@{peer}> "),
+                None => format!("{}> ", render::conversation_name(room, self.me.as_ref())),
+            };
+        }
         // The name as first spelled; room names are validated ASCII.
         match self.session.rooms().into_iter().find(|name| &name.id() == room) {
             Some(name) => format!("#{name}> "),
@@ -231,6 +272,10 @@ impl Chat {
                     None => self.events_done = true,
                 },
                 () = sleep_until(resend_at), if resend_at.is_some() => self.flush().await,
+                () = tokio::time::sleep_until(self.directs.poll_at()),
+                    if !self.removed && self.directs.enabled() && self.session.is_connected() => {
+                    self.poll_directs().await;
+                }
                 () = sleep_until(typing_ends.map(tokio::time::Instant::from_std)), if typing_ends.is_some() => {
                     self.others_typing.expire(Instant::now());
                     self.refresh_status();
@@ -338,8 +383,7 @@ impl Chat {
                 }
                 self.others_typing.stopped(&message.room_id, &message.username);
                 self.refresh_status();
-                let line = self.painter.message(&message, &self.view());
-                self.out(line);
+                self.show_message(&message, display::Arrival::Live);
             }
             SessionEvent::Server(ServerEvent::UserStartedTyping(typing)) => {
                 let is_me = self.me.as_ref().is_some_and(|me| me.key() == typing.username.key());
@@ -352,7 +396,9 @@ impl Chat {
                 self.others_typing.stopped(&typing.room_id, &typing.username);
                 self.refresh_status();
             }
+            SessionEvent::Server(event) if updates::is_update(&event) => self.show_update(event),
             SessionEvent::Server(event) => {
+                self.note_rooms(&event);
                 if let Some(line) = self.painter.event(&event, &self.view()) {
                     self.out(line);
                 }

@@ -39,6 +39,7 @@ impl Chat {
             match self.session.send_message(&line.room, &line.text).await {
                 Ok(sent) => {
                     self.outbox.sent();
+                    self.show_own(&line.room, sent, line.text.clone(), None);
                     // The server ends the typing indicator when a message is sent.
                     self.own_typing.finished();
                     if self.me.is_none() {

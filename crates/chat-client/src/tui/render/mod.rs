@@ -4,7 +4,10 @@
 //! [`sanitize`] here before it is printed. Colours are on only when stdout
 //! is a terminal, `NO_COLOR` is unset and `TERM` is not `dumb`.
 
+mod conversation;
 pub(crate) mod sanitize;
+
+pub(crate) use self::conversation::{Quoted, rejoined};
 
 use std::ffi::OsStr;
 
@@ -112,35 +115,57 @@ impl Painter {
         }
     }
 
-    fn room_tag(&self, room: &RoomId) -> String {
-        self.paint(&format!("#{}", sanitize::line(room.as_str())), Color::BrightBlack)
+    fn room_tag(&self, room: &RoomId, view: &View<'_>) -> String {
+        self.paint(&conversation_name(room, view.me), Color::BrightBlack)
     }
 
     /// `#room ` when `room` is not the one on screen.
     fn room_prefix(&self, room: &RoomId, view: &View<'_>) -> String {
-        if view.current_room == Some(room) { String::new() } else { format!("{} ", self.room_tag(room)) }
+        if view.current_room == Some(room) { String::new() } else { format!("{} ", self.room_tag(room, view)) }
     }
 
     /// One chat message; continuation lines are indented under the text. A
     /// text starting with `/me ` is shown as an action.
     pub(crate) fn message(&self, message: &Message, view: &View<'_>) -> String {
+        self.message_quoting(message, view, None)
+    }
+
+    /// A message, with what it replies to when that is known: the reply
+    /// line above the text, the id (for `/reply`, `/react`) and "(edited)"
+    /// after it, the reactions below. A message that mentions the reader
+    /// starts with `▶` and, in colour, stands out.
+    pub(crate) fn message_quoting(&self, message: &Message, view: &View<'_>, quoted: Option<Quoted<'_>>) -> String {
         let time = self.dim(&clock(message.timestamp, view.time, Local::now()));
         let room = self.room_prefix(&message.room_id, view);
         let name = self.name(&message.username, view);
+        let marker = if mentions_reader(message, view) { "▶ " } else { "" };
         let text = message.text.as_str();
         let (head, body) = match text.strip_prefix("/me ") {
-            Some(action) => (format!("{time} {room}* {name} "), action),
-            None => (format!("{time} {room}<{name}> "), text),
+            Some(action) => (format!("{marker}{time} {room}* {name} "), action),
+            None => (format!("{marker}{time} {room}<{name}> "), text),
         };
+        let mut rows: Vec<String> = Vec::new();
+        if let Some(to) = message.reply_to {
+            rows.push(self.reply_line(to, quoted, view));
+        }
+        let highlight = !marker.is_empty();
+        rows.extend(
+            sanitize::lines(body)
+                .iter()
+                .map(|part| if highlight { self.bold(part, Color::BrightYellow) } else { part.to_string() }),
+        );
+        if let Some(last) = rows.last_mut() {
+            if message.edited_at.is_some() {
+                last.push_str(&self.dim(" (edited)"));
+            }
+            last.push_str(&self.dim(&format!("  #{}", message.message_id)));
+        }
+        if !message.reactions.is_empty() {
+            rows.push(self.reactions(&message.reactions));
+        }
         let indent = " ".repeat(visible_width(&head));
         let mut out = head;
-        for (i, part) in sanitize::lines(body).iter().enumerate() {
-            if i > 0 {
-                out.push('\n');
-                out.push_str(&indent);
-            }
-            out.push_str(part);
-        }
+        out.push_str(&rows.join(&format!("\n{indent}")));
         out
     }
 
@@ -152,18 +177,18 @@ impl Painter {
             ServerEvent::UserJoined(change) => format!(
                 "→ {} joined {} ({})",
                 self.name(&change.username, view),
-                self.room_tag(&change.room_id),
+                self.room_tag(&change.room_id, view),
                 users(change.user_count)
             ),
             ServerEvent::UserLeft(change) => format!(
                 "← {} left {} ({})",
                 self.name(&change.username, view),
-                self.room_tag(&change.room_id),
+                self.room_tag(&change.room_id, view),
                 users(change.user_count)
             ),
             ServerEvent::UserKicked(kick) => {
                 let place = match &kick.room_id {
-                    Some(room) => format!(" from {}", self.room_tag(room)),
+                    Some(room) => format!(" from {}", self.room_tag(room, view)),
                     None => String::new(),
                 };
                 let line =
@@ -179,7 +204,15 @@ impl Painter {
             ServerEvent::RoomDeleted(deleted) => {
                 format!("* room {} was deleted", self.room_name_tag(&deleted.room_name))
             }
-            ServerEvent::UserStartedTyping(_) | ServerEvent::UserStoppedTyping(_) => return None,
+            ServerEvent::UserStartedTyping(_)
+            | ServerEvent::UserStoppedTyping(_)
+            | ServerEvent::ReadMarkerUpdated(_) => return None,
+            ServerEvent::MessageEdited(edit) => return Some(self.edited(edit, None, view)),
+            ServerEvent::MessageDeleted(deleted) => return Some(self.deleted(deleted, None, view)),
+            ServerEvent::ReactionAdded(change) => return Some(self.reaction(change, true, None, view)),
+            ServerEvent::ReactionRemoved(change) => return Some(self.reaction(change, false, None, view)),
+            ServerEvent::Mentioned(mentioned) => return Some(self.mentioned(&mentioned.message, view)),
+            ServerEvent::RoomUpdated(updated) => self.room_updated(&updated.room_info),
         };
         Some(self.system(&line))
     }
@@ -290,7 +323,7 @@ impl Painter {
     /// `/who`.
     pub(crate) fn user_list(&self, room: &RoomId, people: &[UserName], view: &View<'_>) -> String {
         let names: Vec<String> = people.iter().map(|u| self.name(u, view)).collect();
-        format!("{} {}: {}", self.room_tag(room), users(people.len()), names.join(", "))
+        format!("{} {}: {}", self.room_tag(room, view), users(people.len()), names.join(", "))
     }
 
     /// `/profile`.
@@ -311,22 +344,34 @@ impl Painter {
 
     /// `/help`.
     pub(crate) fn help(&self) -> Vec<String> {
-        let rows: [(&str, &str); 18] = [
-            ("text + Enter", "send to the current room"),
+        let rows: &[(&str, &str)] = &[
+            ("text + Enter", "send to the current room (Tab completes commands, @users and #rooms)"),
             ("/join <room>", "join (or create) a room and switch to it"),
             ("/switch <room>", "show and send to another joined room"),
             ("/leave [room]", "leave the current (or named) room"),
-            ("/rooms", "list rooms (* current, + joined)"),
+            ("/rooms", "list rooms (* current, + yours) with unread counts and topics"),
             ("/who", "who is in the current room"),
             ("/history [n]", "show the last n messages (default 20)"),
             ("/me <action>", "send an action: * you <action>"),
+            ("/msg <user> <text>", "send a direct message"),
+            ("/dm <user>", "talk in the direct conversation with a user"),
+            ("/dms", "list direct conversations with unread counts"),
+            ("/reply <id> <text>", "answer message #id"),
+            ("/edit [id] <text>", "change your message (default: your last one here)"),
+            ("/delete [id]", "delete a message (default: your last one here)"),
+            ("/react <id> <emoji>", "react to a message (/unreact takes it back)"),
+            ("/search <words>", "search messages, newest first"),
+            ("/topic [text | -]", "show, set or (-) clear the room's topic"),
+            ("/block <user>", "stop a user writing to you directly (/unblock, /blocked)"),
             ("/profile [user]", "show a profile (yours by default)"),
             ("/nick <name>", "change your display name"),
             ("/kick <user> [reason]", "moderators: disconnect a user"),
             ("/ban <user> <duration> [reason]", "moderators: ban for 30s, 10m, 2h, 7d, 1w or `permanent`"),
             ("/unban <user>", "moderators: lift a ban"),
+            ("/modlog [n]", "moderators: the latest moderation actions"),
             ("/announce [info|warning|error] <text>", "admins: announce to everyone"),
             ("/delete-room <room>", "admins: delete a room and its history"),
+            ("/role <user> <role>", "admins: make a user a user, moderator or admin"),
             ("/login", "log in again (after the session expired)"),
             ("/help", "this list"),
             ("/quit", "leave (also Ctrl-C or Ctrl-D)"),
@@ -362,6 +407,23 @@ pub(crate) fn name_color(user: &UserName) -> Color {
         .bytes()
         .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3));
     NAME_COLORS[(hash % NAME_COLORS.len() as u64) as usize]
+}
+
+/// How a conversation is named to its reader: `#room`, or `@bob` for the
+/// direct conversation with bob.
+pub(crate) fn conversation_name(room: &RoomId, me: Option<&UserName>) -> String {
+    if let Some((a, b)) = room.direct_keys() {
+        let mine = me.map(UserName::key);
+        let other = if mine.as_deref() == Some(a) { b } else { a };
+        return format!("@{}", sanitize::line(other));
+    }
+    format!("#{}", sanitize::line(room.as_str()))
+}
+
+/// Whether `message` mentions the reader (someone else's message).
+pub(crate) fn mentions_reader(message: &Message, view: &View<'_>) -> bool {
+    let Some(me) = view.me else { return false };
+    message.username.key() != me.key() && message.mentions.iter().any(|user| user.key() == me.key())
 }
 
 fn users(count: usize) -> String {

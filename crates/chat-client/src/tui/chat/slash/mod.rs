@@ -3,7 +3,12 @@
 
 use std::time::Duration;
 
-use chat_api::{DisplayName, MessageText, Reason, RoomId, RoomName, UserName, notifications::AnnouncementLevel};
+use chat_api::{
+    DisplayName, Emoji, MessageId, MessageText, Reason, Role, RoomId, RoomName, RoomTopic, SearchQuery, UserName,
+    notifications::AnnouncementLevel,
+};
+
+mod messages;
 
 /// The largest `/history` that is fetched.
 pub(crate) const MAX_HISTORY: usize = 1000;
@@ -35,12 +40,60 @@ pub(crate) enum Command {
     Me(String),
     Profile(Option<UserName>),
     Nick(DisplayName),
-    Kick { user: UserName, reason: Reason },
-    Ban { user: UserName, duration: Option<Duration>, reason: Reason },
+    Kick {
+        user: UserName,
+        reason: Reason,
+    },
+    Ban {
+        user: UserName,
+        duration: Option<Duration>,
+        reason: Reason,
+    },
     Unban(UserName),
-    Announce { level: AnnouncementLevel, text: MessageText },
+    Announce {
+        level: AnnouncementLevel,
+        text: MessageText,
+    },
     DeleteRoom(RoomId),
     Login,
+    /// `/msg <user> <text>`: a direct message, without switching to it.
+    Msg {
+        user: UserName,
+        text: MessageText,
+    },
+    /// `/dm <user>`: talk in the direct conversation with a user.
+    Dm(UserName),
+    /// `/dms`: the direct conversations, with unread counts.
+    Dms,
+    Reply {
+        to: MessageId,
+        text: MessageText,
+    },
+    /// `None`: the user's own last message in the current conversation.
+    Edit {
+        message: Option<MessageId>,
+        text: MessageText,
+    },
+    Delete(Option<MessageId>),
+    React {
+        message: MessageId,
+        emoji: Emoji,
+    },
+    Unreact {
+        message: MessageId,
+        emoji: Emoji,
+    },
+    Search(SearchQuery),
+    /// `None` shows the topic; an empty topic clears it.
+    Topic(Option<RoomTopic>),
+    Block(UserName),
+    Unblock(UserName),
+    Blocked,
+    Role {
+        user: UserName,
+        role: Role,
+    },
+    ModLog(usize),
 }
 
 /// Why a line could not be understood.
@@ -100,7 +153,27 @@ const COMMANDS: &[&str] = &[
     "announce",
     "delete-room",
     "login",
+    "msg",
+    "dm",
+    "dms",
+    "reply",
+    "edit",
+    "delete",
+    "react",
+    "unreact",
+    "search",
+    "topic",
+    "block",
+    "unblock",
+    "blocked",
+    "role",
+    "modlog",
 ];
+
+/// Every command name, for completion.
+pub(crate) fn command_names() -> &'static [&'static str] {
+    COMMANDS
+}
 
 /// Parses one input line.
 pub(crate) fn parse(input: &str) -> Result<Line, SlashError> {
@@ -169,6 +242,37 @@ pub(crate) fn parse(input: &str) -> Result<Line, SlashError> {
             let room = RoomId::parse(rest.trim_start_matches('#')).map_err(|e| usage("/delete-room <room>", e))?;
             Command::DeleteRoom(room)
         }
+        "msg" | "tell" => {
+            let (user, text) = first_word(rest);
+            let user = user_name(user, messages::MSG_USAGE)?;
+            Command::Msg { user, text: messages::text(text, messages::MSG_USAGE)? }
+        }
+        "dm" | "query" => Command::Dm(user_name(rest, "/dm <user>")?),
+        "dms" | "directs" => Command::Dms,
+        "reply" | "re" => messages::reply(rest)?,
+        "edit" => messages::edit(rest)?,
+        "delete" | "del" => messages::delete(rest)?,
+        "react" => {
+            let (message, emoji) = messages::reaction(rest, messages::REACT_USAGE)?;
+            Command::React { message, emoji }
+        }
+        "unreact" => {
+            let (message, emoji) = messages::reaction(rest, messages::UNREACT_USAGE)?;
+            Command::Unreact { message, emoji }
+        }
+        "search" | "find" => Command::Search(SearchQuery::parse(rest).map_err(|e| usage("/search <words>", e))?),
+        "topic" => messages::topic(rest)?,
+        "block" => Command::Block(user_name(rest, "/block <user>")?),
+        "unblock" => Command::Unblock(user_name(rest, "/unblock <user>")?),
+        "blocked" => Command::Blocked,
+        "role" => {
+            const USAGE: &str = "/role <user> <user|moderator|admin>";
+            let (user, role) = first_word(rest);
+            let user = user_name(user, USAGE)?;
+            let role = role.parse::<Role>().map_err(|e| usage(USAGE, e))?;
+            Command::Role { user, role }
+        }
+        "modlog" => Command::ModLog(messages::log_count(rest)?),
         _ => {
             return Err(SlashError::Unknown { name: name.to_owned(), suggestion: closest(name) });
         }
@@ -282,139 +386,4 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn command(line: &str) -> Command {
-        match parse(line) {
-            Ok(Line::Command(command)) => command,
-            other => panic!("{line:?} gave {other:?}"),
-        }
-    }
-
-    fn error(line: &str) -> SlashError {
-        parse(line).expect_err(line)
-    }
-
-    #[test]
-    fn plain_text_is_a_message_and_blank_is_nothing() {
-        assert_eq!(parse("hello /world").unwrap(), Line::Message("hello /world".into()));
-        assert_eq!(parse("   ").unwrap(), Line::Empty);
-        assert_eq!(parse("//join is a command").unwrap(), Line::Message("/join is a command".into()));
-    }
-
-    #[test]
-    fn room_commands_take_room_names_with_or_without_hash() {
-        assert_eq!(command("/join #Rust"), Command::Join(RoomName::parse("Rust").unwrap()));
-        assert_eq!(command("/switch general"), Command::Switch(RoomName::parse("general").unwrap()));
-        assert_eq!(command("/leave"), Command::Leave(None));
-        assert!(matches!(error("/join"), SlashError::Usage { .. }));
-        assert!(matches!(error("/join two words"), SlashError::Usage { .. }));
-        assert!(matches!(error("/join ../etc"), SlashError::Usage { .. }));
-    }
-
-    #[test]
-    fn history_takes_an_optional_bounded_count() {
-        assert_eq!(command("/history"), Command::History(DEFAULT_HISTORY));
-        assert_eq!(command("/history 5"), Command::History(5));
-        assert!(matches!(error("/history 0"), SlashError::Usage { .. }));
-        assert!(matches!(error("/history lots"), SlashError::Usage { .. }));
-    }
-
-    #[test]
-    fn kick_and_ban_split_user_duration_and_reason() {
-        assert_eq!(
-            command("/kick bob spamming the room"),
-            Command::Kick {
-                user: UserName::parse("bob").unwrap(),
-                reason: Reason::parse("spamming the room").unwrap()
-            }
-        );
-        assert_eq!(
-            command("/kick @bob"),
-            Command::Kick { user: UserName::parse("bob").unwrap(), reason: Reason::default() }
-        );
-        assert_eq!(
-            command("/ban bob 2h flooding"),
-            Command::Ban {
-                user: UserName::parse("bob").unwrap(),
-                duration: Some(Duration::from_secs(7200)),
-                reason: Reason::parse("flooding").unwrap()
-            }
-        );
-        assert_eq!(
-            command("/ban bob permanent being rude"),
-            Command::Ban {
-                user: UserName::parse("bob").unwrap(),
-                duration: None,
-                reason: Reason::parse("being rude").unwrap()
-            }
-        );
-        assert_eq!(
-            command("/ban bob forever"),
-            Command::Ban { user: UserName::parse("bob").unwrap(), duration: None, reason: Reason::default() }
-        );
-        assert!(matches!(error("/ban"), SlashError::Usage { usage: BAN_USAGE, .. }));
-        // A reason where the length belongs is not a permanent ban.
-        assert!(matches!(error("/ban bob being rude"), SlashError::Usage { usage: BAN_USAGE, .. }));
-        assert!(matches!(error("/ban bob"), SlashError::Usage { usage: BAN_USAGE, .. }));
-    }
-
-    #[test]
-    fn ban_lengths_need_a_unit() {
-        assert_eq!(parse_duration("30s"), Ok(Some(Duration::from_secs(30))));
-        assert_eq!(parse_duration("10m"), Ok(Some(Duration::from_secs(600))));
-        assert_eq!(parse_duration("2h"), Ok(Some(Duration::from_secs(7200))));
-        assert_eq!(parse_duration("7d"), Ok(Some(Duration::from_secs(604_800))));
-        assert_eq!(parse_duration("1w"), Ok(Some(Duration::from_secs(604_800))));
-        assert_eq!(parse_duration("permanent"), Ok(None));
-        assert_eq!(parse_duration("Permanent"), Ok(None));
-        // A bare number is refused with the fix in the message.
-        let bare = parse_duration("5").unwrap_err();
-        assert!(bare.contains("5m") && bare.contains("permanent"), "{bare}");
-        for bad in ["", "0m", "0", "10x", "spam", "m", "99999999999999999999w"] {
-            assert!(parse_duration(bad).is_err(), "{bad:?}");
-        }
-        let shown = error("/ban carol 5");
-        assert!(shown.to_string().contains("unit") && shown.hint().contains(BAN_USAGE), "{shown} {}", shown.hint());
-    }
-
-    #[test]
-    fn announce_defaults_to_info() {
-        assert_eq!(
-            command("/announce warning restart at 5"),
-            Command::Announce { level: AnnouncementLevel::Warning, text: MessageText::parse("restart at 5").unwrap() }
-        );
-        assert_eq!(
-            command("/announce hello all"),
-            Command::Announce { level: AnnouncementLevel::Info, text: MessageText::parse("hello all").unwrap() }
-        );
-        assert!(matches!(error("/announce error"), SlashError::Usage { .. }));
-    }
-
-    #[test]
-    fn profile_nick_me_and_delete_room() {
-        assert_eq!(command("/profile"), Command::Profile(None));
-        assert_eq!(command("/profile alice"), Command::Profile(Some(UserName::parse("alice").unwrap())));
-        assert_eq!(command("/nick  Bob the Builder "), Command::Nick(DisplayName::parse("Bob the Builder").unwrap()));
-        assert_eq!(command("/me waves"), Command::Me("waves".into()));
-        assert_eq!(command("/delete-room #Old"), Command::DeleteRoom(RoomId::parse("old").unwrap()));
-        assert!(matches!(error("/nick"), SlashError::Usage { .. }));
-    }
-
-    #[test]
-    fn unknown_commands_get_a_hint() {
-        let typo = error("/jion general");
-        assert_eq!(typo, SlashError::Unknown { name: "jion".into(), suggestion: Some("join") });
-        assert!(typo.hint().contains("/join"));
-        let nonsense = error("/xyzzy");
-        assert!(matches!(nonsense, SlashError::Unknown { suggestion: None, .. }));
-        assert!(nonsense.hint().contains("/help"));
-    }
-
-    #[test]
-    fn command_names_ignore_case() {
-        assert_eq!(command("/QUIT"), Command::Quit);
-        assert_eq!(command("/Rooms"), Command::Rooms);
-    }
-}
+mod tests;
