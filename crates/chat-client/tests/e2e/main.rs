@@ -10,7 +10,11 @@
 mod account;
 mod chat_pty;
 mod chat_screen;
+mod direct;
+mod message_actions;
 mod pty;
 mod reconnect;
+mod rooms_v2;
+mod scenes;
 mod scripted;
 mod support;

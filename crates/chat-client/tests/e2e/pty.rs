@@ -58,15 +58,30 @@ const SCREEN: (u16, u16) = (100, 120);
 /// than repeated) read this rather than the raw bytes.
 pub(crate) struct Screen {
     pub(crate) terminal: Terminal,
-    parser: vt100::Parser,
+    parser: vt100::Parser<Bells>,
     who: &'static str,
+}
+
+/// Counts the terminal bells the client rang.
+#[derive(Debug, Default)]
+pub(crate) struct Bells(usize);
+
+impl vt100::Callbacks for Bells {
+    fn audible_bell(&mut self, _: &mut vt100::Screen) {
+        self.0 += 1;
+    }
 }
 
 impl Screen {
     pub(crate) fn spawn(cli: &Cli, args: &[&str], who: &'static str) -> Self {
         let mut terminal = spawn(cli, args);
         terminal.get_process_mut().set_window_size(SCREEN.1, SCREEN.0).expect("window size");
-        Self { terminal, parser: vt100::Parser::new(SCREEN.0, SCREEN.1, 0), who }
+        Self { terminal, parser: vt100::Parser::new_with_callbacks(SCREEN.0, SCREEN.1, 0, Bells::default()), who }
+    }
+
+    /// How many times the client rang the bell so far.
+    pub(crate) fn bells(&self) -> usize {
+        self.parser.callbacks().0
     }
 
     pub(crate) fn send(&mut self, text: &str) {
@@ -82,11 +97,17 @@ impl Screen {
     /// returns the screen. Panics with the screen after [`WAIT`].
     #[track_caller]
     pub(crate) fn wait_for(&mut self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+        self.wait_until(what, |text, _| ready(text))
+    }
+
+    /// Like [`Screen::wait_for`], with the number of bells rung so far.
+    #[track_caller]
+    pub(crate) fn wait_until(&mut self, what: &str, ready: impl Fn(&str, usize) -> bool) -> String {
         let deadline = std::time::Instant::now() + WAIT;
         let mut chunk = [0u8; 4096];
         loop {
             let text = self.text();
-            if ready(&text) {
+            if ready(&text, self.bells()) {
                 return text;
             }
             assert!(std::time::Instant::now() < deadline, "{} never showed {what}; the screen:\n{text}", self.who);

@@ -12,13 +12,7 @@ fn user(name: &str) -> UserName {
 }
 
 fn message(from: &str, text: &str) -> Message {
-    Message {
-        message_id: MessageId(1),
-        room_id: RoomId::general(),
-        username: user(from),
-        text: MessageText::parse(text).unwrap(),
-        timestamp: Timestamp::now(),
-    }
+    Message::plain(MessageId(1), RoomId::general(), user(from), MessageText::parse(text).unwrap(), Timestamp::now())
 }
 
 fn view<'a>(me: &'a UserName, room: &'a RoomId) -> View<'a> {
@@ -41,7 +35,7 @@ fn a_message_shows_time_sender_and_text() {
     let line = Painter::plain().message(&message("bob", "hello there"), &view(&me, &room));
     let (time, rest) = line.split_once(' ').unwrap();
     assert_eq!(time.len(), 5, "{line}");
-    assert_eq!(rest, "<bob> hello there");
+    assert_eq!(rest, "<bob> hello there  #1");
 }
 
 #[test]
@@ -49,7 +43,7 @@ fn messages_in_other_rooms_name_their_room() {
     let me = user("alice");
     let elsewhere = RoomId::parse("rust").unwrap();
     let line = Painter::plain().message(&message("bob", "hi"), &view(&me, &elsewhere));
-    assert!(line.ends_with(" #general <bob> hi"), "{line}");
+    assert!(line.ends_with(" #general <bob> hi  #1"), "{line}");
 }
 
 #[test]
@@ -59,7 +53,7 @@ fn multi_line_messages_are_indented_under_the_text() {
     let line = Painter::plain().message(&message("bob", "one\ntwo"), &view(&me, &room));
     let parts: Vec<&str> = line.split('\n').collect();
     assert_eq!(parts.len(), 2);
-    assert_eq!(parts[1], format!("{}two", " ".repeat(parts[0].len() - 3)));
+    assert_eq!(parts[1], format!("{}two  #1", " ".repeat(parts[0].len() - 3)));
 }
 
 #[test]
@@ -67,7 +61,7 @@ fn actions_read_as_actions() {
     let me = user("alice");
     let room = RoomId::general();
     let line = Painter::plain().message(&message("bob", "/me waves"), &view(&me, &room));
-    assert!(line.ends_with(" * bob waves"), "{line}");
+    assert!(line.ends_with(" * bob waves  #1"), "{line}");
 }
 
 #[test]
@@ -160,11 +154,17 @@ fn the_reconnect_notice_is_one_line() {
 #[test]
 fn room_lists_mark_joined_rooms_only_in_the_chat() {
     let rooms = vec![
-        RoomInfo { room_id: RoomId::general(), room_name: RoomName::parse("general").unwrap(), user_count: 3 },
+        RoomInfo {
+            room_id: RoomId::general(),
+            room_name: RoomName::parse("general").unwrap(),
+            user_count: 3,
+            topic: None,
+        },
         RoomInfo {
             room_id: RoomId::parse("rust").unwrap(),
             room_name: RoomName::parse("Rust").unwrap(),
             user_count: 1,
+            topic: None,
         },
     ];
     let painter = Painter::plain();
@@ -196,4 +196,108 @@ fn full_timestamps_carry_the_date() {
     let text = clock(ts, TimeStyle::Full, Local::now());
     assert_eq!(text.len(), "2023-11-14 22:13:20".len());
     assert!(text.starts_with("2023-11-1"), "{text}");
+}
+
+#[test]
+fn replies_edits_and_reactions_show_around_the_text() {
+    use chat_api::{Emoji, Reaction};
+    let me = user("alice");
+    let room = RoomId::general();
+    let original = message("bob", "is the deploy done?");
+    let mut reply = message("carol", "yes");
+    reply.message_id = MessageId(2);
+    reply.reply_to = Some(MessageId(1));
+    reply.edited_at = Some(Timestamp::now());
+    reply.reactions =
+        vec![Reaction { emoji: Emoji::parse("👍").unwrap(), count: 2, usernames: vec![user("alice"), user("bob")] }];
+    let painter = Painter::plain();
+    let line = painter.message_quoting(&reply, &view(&me, &room), Some(Quoted::Found(&original)));
+    let rows: Vec<&str> = line.split('\n').collect();
+    assert!(rows[0].ends_with("<carol> ↳ reply to #1 <bob> is the deploy done?"), "{line}");
+    assert_eq!(rows[1].trim_start(), "yes (edited)  #2", "{line}");
+    assert_eq!(rows[2].trim_start(), "👍 2 (alice, bob)", "{line}");
+    let gone = painter.message_quoting(&reply, &view(&me, &room), Some(Quoted::Deleted));
+    assert!(gone.contains("↳ reply to #1 (message deleted)"), "{gone}");
+}
+
+#[test]
+fn a_message_that_mentions_the_reader_is_marked() {
+    let me = user("alice");
+    let room = RoomId::general();
+    let mut hello = message("bob", "hi @alice");
+    hello.mentions = vec![user("Alice")];
+    let painter = Painter::plain();
+    assert!(painter.message(&hello, &view(&me, &room)).starts_with("▶ "));
+    // One's own message mentioning oneself is not news.
+    let own = Message { username: user("alice"), ..hello };
+    assert!(!painter.message(&own, &view(&me, &room)).starts_with("▶ "));
+}
+
+#[test]
+fn direct_conversations_are_named_after_the_other_user() {
+    let dm = RoomId::parse("dm:alice:bob").unwrap();
+    assert_eq!(conversation_name(&dm, Some(&user("alice"))), "@bob");
+    assert_eq!(conversation_name(&dm, Some(&user("Bob"))), "@alice");
+    assert_eq!(conversation_name(&RoomId::general(), None), "#general");
+}
+
+#[test]
+fn the_room_overview_shows_unread_counts_and_topics() {
+    use chat_api::{RoomTopic, rpc::MyRoom};
+    let rooms = vec![
+        RoomInfo {
+            room_id: RoomId::general(),
+            room_name: RoomName::parse("general").unwrap(),
+            user_count: 2,
+            topic: Some(RoomTopic::parse("say hi").unwrap()),
+        },
+        RoomInfo {
+            room_id: RoomId::parse("rust").unwrap(),
+            room_name: RoomName::parse("rust").unwrap(),
+            user_count: 1,
+            topic: None,
+        },
+    ];
+    let mine = vec![MyRoom {
+        room_id: RoomId::parse("rust").unwrap(),
+        room_name: RoomName::parse("rust").unwrap(),
+        user_count: 1,
+        last_message_id: Some(MessageId(9)),
+        last_read_message_id: Some(MessageId(6)),
+        unread_count: 3,
+        mention_count: 1,
+    }];
+    let lines = Painter::plain().room_overview(&rooms, &mine, &[], Some(&RoomId::general()));
+    assert_eq!(lines, ["* #general  2 users  — say hi", "+ #rust     1 user  3 unread, 1 mention"]);
+    assert_eq!(rejoined(&RoomName::parse("rust").unwrap(), 3, 0), "#rust (3 unread)");
+}
+
+#[test]
+fn edits_deletes_and_reactions_name_the_message() {
+    use chat_api::{
+        Emoji,
+        notifications::{MessageDeleted, MessageEdited, ReactionChange},
+    };
+    let me = user("alice");
+    let room = RoomId::general();
+    let v = view(&me, &room);
+    let painter = Painter::plain();
+    let before = message("bob", "helo");
+    let edit = MessageEdited {
+        message_id: MessageId(1),
+        room_id: RoomId::general(),
+        text: MessageText::parse("hello").unwrap(),
+        edited_at: Timestamp::now(),
+    };
+    assert_eq!(painter.edited(&edit, Some(&before), &v), "✎ #1 <bob> edited: hello");
+    let deleted = MessageDeleted { message_id: MessageId(1), room_id: RoomId::general() };
+    assert_eq!(painter.deleted(&deleted, Some(&before), &v), "✗ #1 <bob> helo: message deleted");
+    let change = ReactionChange {
+        message_id: MessageId(1),
+        room_id: RoomId::general(),
+        username: user("carol"),
+        emoji: Emoji::parse("🎉").unwrap(),
+    };
+    assert_eq!(painter.reaction(&change, true, Some(&before), &v), "carol reacted 🎉 to #1 <bob> helo");
+    assert_eq!(painter.reaction(&change, false, None, &v), "carol took back 🎉 on #1");
 }
