@@ -24,8 +24,8 @@ async fn replies_edits_reactions_and_deletes_name_the_message_they_touch() {
         let question = id_after(&screen, "is the deploy done?");
 
         alice.send(&format!("/reply #{question} yes, since noon\r"));
-        let screen = alice.wait_for("her reply", |s| s.contains("yes, since noon"));
-        assert!(screen.contains(&format!("↳ reply to #{question} <bob> is the deploy done?")), "{screen}");
+        let quote = format!("<alice> ↳ reply to #{question} <bob> is the deploy done?");
+        let screen = alice.wait_for("her reply", |s| s.contains(&quote) && s.contains("yes, since noon  #"));
         let answer = id_after(&screen, "yes, since noon");
 
         // Without an id, /edit changes her own last message.

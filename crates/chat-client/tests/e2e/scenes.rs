@@ -44,15 +44,15 @@ pub(crate) async fn say(session: &Session, room: &str, text: &str) -> MessageId 
     session.send_message(&joined.room_id, &MessageText::parse(text).expect("text")).await.expect("send").message_id
 }
 
-/// The id shown after the first row that contains `text` (`… text  #12`).
+/// The id shown after the first message row that contains `text`
+/// (`… text  #12`; a command typed with the same text has none).
 #[track_caller]
 pub(crate) fn id_after(screen: &str, text: &str) -> i64 {
-    let row = screen
+    screen
         .lines()
-        .find(|row| row.contains(text))
-        .unwrap_or_else(|| panic!("no row shows {text:?}; the screen:\n{screen}"));
-    let id = row.rsplit_once('#').and_then(|(_, id)| id.trim().parse().ok());
-    id.unwrap_or_else(|| panic!("no id after {text:?}: {row:?}"))
+        .filter(|row| row.contains(text))
+        .find_map(|row| row.trim_end().rsplit_once("  #").and_then(|(_, id)| id.parse().ok()))
+        .unwrap_or_else(|| panic!("no message row shows {text:?} with its id; the screen:\n{screen}"))
 }
 
 /// `general`.
