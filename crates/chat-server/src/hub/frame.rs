@@ -137,10 +137,19 @@ fn render_text(source: &Source) -> Option<String> {
             system_line(&text, None)
         }
         ServerEvent::RoomDeleted(d) => system_line(&format!("Room {} has been deleted.", d.room_name), None),
+        // Text clients have no way to show these; they see messages as
+        // they were sent.
         ServerEvent::MessageReceived(_)
         | ServerEvent::RoomCreated(_)
         | ServerEvent::UserStartedTyping(_)
-        | ServerEvent::UserStoppedTyping(_) => None,
+        | ServerEvent::UserStoppedTyping(_)
+        | ServerEvent::MessageEdited(_)
+        | ServerEvent::MessageDeleted(_)
+        | ServerEvent::ReactionAdded(_)
+        | ServerEvent::ReactionRemoved(_)
+        | ServerEvent::ReadMarkerUpdated(_)
+        | ServerEvent::Mentioned(_)
+        | ServerEvent::RoomUpdated(_) => None,
     }
 }
 
@@ -164,13 +173,13 @@ mod tests {
 
     #[test]
     fn messages_reach_text_clients_with_the_sender_id_and_unix_seconds() {
-        let message = Message {
-            message_id: MessageId(3),
-            room_id: RoomId::general(),
-            username: UserName::parse("alice").unwrap(),
-            text: MessageText::parse("hi \"there\"").unwrap(),
-            timestamp: Timestamp::from_unix_millis(1_700_000_000_900),
-        };
+        let message = Message::plain(
+            MessageId(3),
+            RoomId::general(),
+            UserName::parse("alice").unwrap(),
+            MessageText::parse("hi \"there\"").unwrap(),
+            Timestamp::from_unix_millis(1_700_000_000_900),
+        );
         let frame = Frame::message(&message, UserId(7));
         let line: Value = serde_json::from_str(&text_of(&frame).unwrap()).unwrap();
         assert_eq!(

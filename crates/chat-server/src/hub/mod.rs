@@ -9,7 +9,6 @@
 mod connection;
 mod frame;
 mod outbox;
-mod recent;
 mod room;
 pub mod stats;
 
@@ -27,10 +26,12 @@ use chat_api::{CloseCode, MessageId, RoomId, RoomInfo, Timestamp, UserId};
 use parking_lot::{Mutex, RwLock};
 use tokio::time::Instant;
 
+use crate::store::RoomRecord;
+
 pub use connection::{CloseReason, ConnId, Connection, HeldAnswers, Identity};
 pub use frame::{Encoding, Frame};
 pub use outbox::{Outbox, OutboxEvent, OutboxLimits};
-pub use room::{HistoryWanted, JoinRefused, Joined, Room, TypingRefused};
+pub use room::{JoinRefused, Joined, Room, TypingRefused};
 
 /// How long a typing indicator lasts without a new `start_typing`.
 pub const TYPING_TIMEOUT: Duration = Duration::from_secs(5);
@@ -99,12 +100,13 @@ impl Hub {
 
     /// Adds a room if no room has its id; returns the room and whether it
     /// was added.
-    pub fn add_room(&self, id: RoomId, name: chat_api::RoomName, published_upto: MessageId) -> (Arc<Room>, bool) {
+    pub fn add_room(&self, record: RoomRecord, published_upto: MessageId) -> (Arc<Room>, bool) {
         let mut rooms = self.rooms.write();
-        if let Some(room) = rooms.get(&id) {
+        if let Some(room) = rooms.get(&record.id) {
             return (Arc::clone(room), false);
         }
-        let room = Arc::new(Room::new(id.clone(), name, published_upto));
+        let id = record.id.clone();
+        let room = Arc::new(Room::new(record.id, record.name, record.topic, record.created_by, published_upto));
         rooms.insert(id, Arc::clone(&room));
         (room, true)
     }
@@ -149,10 +151,10 @@ impl Hub {
         conn: &Arc<Connection>,
         room: &Room,
         max_users: usize,
-        wanted: HistoryWanted,
+        history: impl FnOnce(MessageId) -> Option<Vec<chat_api::Message>>,
         admit: impl FnOnce() -> Result<(), Duration>,
     ) -> Result<Joined, JoinRefused> {
-        room.join(conn, max_users, wanted, admit)
+        room.join(conn, max_users, history, admit)
     }
 
     /// Removes a connection from a room; false if it was not in it.
@@ -291,7 +293,7 @@ mod tests {
         let hub = Hub::new();
         for name in ["b", "d", "a", "c"] {
             let name = chat_api::RoomName::parse(name).unwrap();
-            hub.add_room(name.id(), name, MessageId(0));
+            hub.add_room(RoomRecord { id: name.id(), name, topic: None, created_by: None }, MessageId(0));
         }
         let ids = |page: &(Vec<RoomInfo>, bool)| page.0.iter().map(|r| r.room_id.to_string()).collect::<Vec<_>>();
         let first = hub.room_page(None, 2);

@@ -15,13 +15,13 @@ use std::{
 };
 
 use chat_api::{
-    Message, MessageId, RoomId, RoomInfo, RoomName, ServerEvent, UserId, UserName,
+    Message, MessageId, RoomId, RoomInfo, RoomName, RoomTopic, ServerEvent, UserId, UserName,
     notifications::{PresenceChange, Typing},
 };
-use parking_lot::{Mutex, RwLock};
+use parking_lot::RwLock;
 use tokio::time::Instant;
 
-use super::{Connection, Frame, recent::RecentMessages};
+use super::{Connection, Frame};
 
 /// A live room.
 #[derive(Debug)]
@@ -33,10 +33,10 @@ pub struct Room {
     /// under the read lock by the single publisher (the storage completer),
     /// read under the write lock by joins; see [`Room::join`].
     last_published: AtomicI64,
-    /// The newest published messages, changed under the read lock by the
-    /// publisher and read under the write lock by joins, like
-    /// `last_published`.
-    recent: Mutex<RecentMessages>,
+    /// What the room is about.
+    topic: RwLock<Option<RoomTopic>>,
+    /// Who created it (none for start-up rooms); may set its topic.
+    created_by: Option<UserId>,
     /// Set once a message is known to be stored in the room: such a room
     /// never expires (see `service::room_expiry`).
     written: AtomicBool,
@@ -75,16 +75,6 @@ pub struct Joined {
     pub history: Option<Vec<Message>>,
 }
 
-/// The history a join wants with it: the newest `limit` messages after
-/// `after`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HistoryWanted {
-    /// Only messages with greater ids (0 for any).
-    pub after: MessageId,
-    /// Most messages.
-    pub limit: usize,
-}
-
 /// Why a join was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JoinRefused {
@@ -106,15 +96,32 @@ pub enum TypingRefused {
 }
 
 impl Room {
-    pub(super) fn new(id: RoomId, name: RoomName, published_upto: MessageId) -> Self {
+    pub(super) fn new(
+        id: RoomId,
+        name: RoomName,
+        topic: Option<RoomTopic>,
+        created_by: Option<UserId>,
+        published_upto: MessageId,
+    ) -> Self {
         Self {
             id,
             name,
             state: RwLock::new(Members { by_user: HashMap::new(), idle_since: Instant::now() }),
             last_published: AtomicI64::new(published_upto.0),
-            recent: Mutex::new(RecentMessages::new(published_upto)),
+            topic: RwLock::new(topic),
+            created_by,
             written: AtomicBool::new(false),
         }
+    }
+
+    /// Who created the room, if a user did.
+    pub fn created_by(&self) -> Option<UserId> {
+        self.created_by
+    }
+
+    /// Replaces the topic.
+    pub fn set_topic(&self, topic: Option<RoomTopic>) {
+        *self.topic.write() = topic;
     }
 
     /// Canonical id.
@@ -129,7 +136,12 @@ impl Room {
 
     /// Id, name and current user count.
     pub fn info(&self) -> RoomInfo {
-        RoomInfo { room_id: self.id.clone(), room_name: self.name.clone(), user_count: self.state.read().by_user.len() }
+        RoomInfo {
+            room_id: self.id.clone(),
+            room_name: self.name.clone(),
+            user_count: self.state.read().by_user.len(),
+            topic: self.topic.read().clone(),
+        }
     }
 
     /// Since when nobody has been in the room; `None` while somebody is.
@@ -158,11 +170,14 @@ impl Room {
     /// Adds a connection. The first connection of a user makes them a
     /// member and tells the others (`user_joined`); that case alone asks
     /// `admit` first, so a refusal changes nothing and tells nobody.
+    /// `history` is asked, under the room's lock, for the messages up to
+    /// the last one published, which makes its answer meet the live ones
+    /// with no gap.
     pub(super) fn join(
         &self,
         conn: &Arc<Connection>,
         max_users: usize,
-        wanted: HistoryWanted,
+        history: impl FnOnce(MessageId) -> Option<Vec<Message>>,
         admit: impl FnOnce() -> Result<(), Duration>,
     ) -> Result<Joined, JoinRefused> {
         let mut state = self.state.write();
@@ -196,12 +211,13 @@ impl Room {
         conn.add_room(self.id.clone());
         let mut users: Vec<UserName> = state.by_user.values().map(|m| m.username.clone()).collect();
         users.sort_by_key(UserName::key);
+        let published_upto = MessageId(self.last_published.load(Ordering::Acquire));
         Ok(Joined {
             user_count: state.by_user.len(),
             users,
-            published_upto: MessageId(self.last_published.load(Ordering::Acquire)),
+            published_upto,
             newly_joined,
-            history: self.recent.lock().newest_after(wanted.after, wanted.limit),
+            history: history(published_upto),
         })
     }
 
@@ -272,7 +288,6 @@ impl Room {
         let state = self.state.read();
         self.last_published.fetch_max(message.message_id.0, Ordering::AcqRel);
         self.mark_written();
-        self.recent.lock().push(message.clone());
         deliver(&state, frame, None);
     }
 

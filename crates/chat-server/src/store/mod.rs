@@ -7,40 +7,39 @@
 //! writer. Every query lives in this module; callers see records and
 //! newtypes, never SQL.
 //!
-//! Files: [`schema`] (migrations), [`writer`] (group commit),
-//! [`checkpointer`] (WAL checkpoints off the commit path), [`room_index`]
-//! (messages filed by room behind the writer), [`reader`] (read pool),
+//! Files: [`schema`] (migrations), [`log`] (the message log, which owns
+//! the writer and everything about messages), [`reader`] (read pool),
 //! [`private_dir`] (a data directory only the server's user can read), and
-//! one file per table family: [`users`], [`rooms`],
-//! [`messages`], [`moderation`], [`sessions`] (revoked tokens, account
+//! one file per table family: [`users`], [`rooms`], [`direct`] (direct
+//! conversations and blocks), [`memberships`] (each user's rooms and read
+//! markers), [`moderation`], [`sessions`] (revoked tokens, account
 //! deletions for the running server).
 
-mod checkpointer;
-mod messages;
+mod direct;
+mod log;
+mod memberships;
 mod moderation;
 mod private_dir;
 mod reader;
-mod room_index;
 mod rooms;
 mod schema;
 mod sessions;
 mod users;
-mod writer;
 
 use std::path::{Path, PathBuf};
 
 use chat_api::{NameError, Timestamp};
 use rusqlite::Connection;
 
-pub use messages::{NewMessage, StoredMessage};
+pub use direct::DirectRecord;
+pub use log::{Appended, Edited, MessageLog, MessageMeta, NewMessage, ReactionOutcome, Removed};
+pub use memberships::MembershipRecord;
 pub use moderation::{AuditAction, AuditEntry, BanRecord};
 pub use rooms::{RoomCreation, RoomRecord};
 pub use sessions::{AccountDeletion, RevokedToken};
 pub use users::{NewUser, ProfileChange, UserRecord};
 
-use checkpointer::Checkpointer;
 use reader::ReadPool;
-use writer::Writer;
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "chat.db";
@@ -58,6 +57,15 @@ pub enum StoreError {
     /// The room does not exist (any more).
     #[error("no such room")]
     NoSuchRoom,
+    /// The message does not exist (any more), or is not where it must be.
+    #[error("no such message")]
+    NoSuchMessage,
+    /// The rules refused the change to this caller; the text says why.
+    #[error("{0}")]
+    NotAllowed(String),
+    /// The change would pass a limit; the text says which.
+    #[error("{0}")]
+    Limit(String),
     /// A username that already exists (case-insensitively).
     #[error("username taken")]
     UsernameTaken,
@@ -82,9 +90,8 @@ impl From<NameError> for StoreError {
 /// Handle to the database. Cheap to share behind an `Arc`.
 #[derive(Debug)]
 pub struct Store {
-    writer: Writer,
-    checkpointer: Checkpointer,
-    reader: ReadPool,
+    log: MessageLog,
+    reader: std::sync::Arc<ReadPool>,
     path: PathBuf,
 }
 
@@ -96,10 +103,15 @@ impl Store {
         private_dir::prepare(data_dir, &path)?;
         let conn = open_connection(&path)?;
         schema::migrate(&conn)?;
-        conn.pragma_update(None, "wal_autocheckpoint", checkpointer::WRITER_BACKSTOP_PAGES)?;
-        let checkpointer = Checkpointer::start(&path)?;
-        let writer = Writer::start(conn, checkpointer.signal())?;
-        Ok(Self { writer, checkpointer, reader: ReadPool::new(path.clone()), path })
+        let reader = std::sync::Arc::new(ReadPool::new(path.clone()));
+        let log = MessageLog::start(conn, &path, std::sync::Arc::clone(&reader))?;
+        Ok(Self { log, reader, path })
+    }
+
+    /// The message log: appending, history, edits, deletes, reactions and
+    /// search.
+    pub fn log(&self) -> &MessageLog {
+        &self.log
     }
 
     /// Path of the database file.
@@ -110,8 +122,7 @@ impl Store {
     /// Stops the checkpointer, finishes every queued write, and stops the
     /// writer, which leaves the WAL copied back into the database file.
     pub async fn close(&self) {
-        self.checkpointer.close().await;
-        self.writer.close().await;
+        self.log.close().await;
     }
 }
 
@@ -135,32 +146,13 @@ fn now_millis() -> i64 {
 
 #[cfg(test)]
 pub(crate) mod test_support {
-    use chat_api::{Message, MessageText, RoomId, UserId, UserName};
-    use tokio::sync::oneshot;
-
+    pub(crate) use super::log::test_support::append;
     use super::*;
 
     pub(crate) fn temp_store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         (dir, store)
-    }
-
-    /// Stores one message from user 1 (alice) and waits for its commit.
-    pub(crate) async fn append(store: &Store, room: &str, text: &str) -> Result<Message, StoreError> {
-        let (tx, rx) = oneshot::channel();
-        let message = NewMessage {
-            room_id: RoomId::parse(room).unwrap(),
-            user_id: UserId(1),
-            username: UserName::parse("alice").unwrap(),
-            text: MessageText::parse(text).unwrap(),
-        };
-        store
-            .append_message(message, move |r| {
-                let _ = tx.send(r);
-            })
-            .await?;
-        rx.await.unwrap()
     }
 }
 

@@ -1,6 +1,9 @@
 //! Bans and the moderation audit log.
 
-use chat_api::{Timestamp, UserId, UserName};
+use chat_api::{
+    RoomId, Timestamp, UserId, UserName,
+    rpc::{ModerationAction, ModerationEntry},
+};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Store, StoreError, UserRecord, now_millis, users::find_user_by_id};
@@ -27,6 +30,10 @@ pub enum AuditAction {
     Announce,
     /// `delete_room`
     DeleteRoom,
+    /// `delete_message` of another user's message
+    DeleteMessage,
+    /// `set_role`
+    SetRole,
 }
 
 impl AuditAction {
@@ -37,6 +44,8 @@ impl AuditAction {
             AuditAction::Unban => "unban",
             AuditAction::Announce => "announce",
             AuditAction::DeleteRoom => "delete_room",
+            AuditAction::DeleteMessage => "delete_message",
+            AuditAction::SetRole => "set_role",
         }
     }
 }
@@ -56,6 +65,10 @@ pub struct AuditEntry {
     pub reason: Option<String>,
     /// Anything else worth keeping (e.g. a ban's duration).
     pub detail: Option<String>,
+    /// The room concerned, if any.
+    pub room_id: Option<RoomId>,
+    /// When a ban ends.
+    pub until: Option<Timestamp>,
 }
 
 fn find_active_ban(conn: &Connection, user: UserId, now: Timestamp) -> Result<Option<BanRecord>, StoreError> {
@@ -71,8 +84,8 @@ fn find_active_ban(conn: &Connection, user: UserId, now: Timestamp) -> Result<Op
 
 fn insert_audit(conn: &Connection, entry: &AuditEntry) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "INSERT INTO moderation_log (at, actor_id, actor_username, action, target, reason, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO moderation_log (at, actor_id, actor_username, action, target, reason, detail, room_id, until)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         now_millis(),
@@ -82,19 +95,58 @@ fn insert_audit(conn: &Connection, entry: &AuditEntry) -> Result<(), StoreError>
         entry.target,
         entry.reason,
         entry.detail,
+        entry.room_id.as_ref().map(RoomId::as_str),
+        entry.until.map(Timestamp::unix_millis),
     ])?;
     Ok(())
+}
+
+/// A stored row as the wire shows it. Rows written before schema
+/// version 4 kept a deleted room's id in `target` and no `room_id`.
+#[allow(clippy::too_many_arguments)]
+fn log_entry(
+    id: i64,
+    at: i64,
+    actor: &str,
+    action: ModerationAction,
+    target: String,
+    reason: Option<String>,
+    detail: Option<String>,
+    room: Option<String>,
+    until: Option<i64>,
+) -> Result<ModerationEntry, StoreError> {
+    let about_user = !matches!(action, ModerationAction::Announce | ModerationAction::DeleteRoom);
+    let room = match (room, action) {
+        (Some(room), _) => Some(room),
+        (None, ModerationAction::DeleteRoom) => Some(target.clone()),
+        (None, _) => None,
+    };
+    let reason = match action {
+        // What was announced, or the role given, is the entry's substance.
+        ModerationAction::Announce | ModerationAction::SetRole => detail,
+        _ => reason.filter(|r| !r.is_empty()),
+    };
+    Ok(ModerationEntry {
+        id,
+        action,
+        actor: UserName::parse(actor)?,
+        target: if about_user { Some(UserName::parse(&target)?) } else { None },
+        room_id: room.map(|r| RoomId::parse(&r)).transpose()?,
+        reason,
+        until: until.map(Timestamp::from_unix_millis),
+        timestamp: Timestamp::from_unix_millis(at),
+    })
 }
 
 impl Store {
     /// Records a moderation action.
     pub async fn audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
-        self.writer.write(move |conn| insert_audit(conn, &entry)).await
+        self.log.write(move |conn| insert_audit(conn, &entry)).await
     }
 
     /// Bans (or re-bans) a user and logs it, in one transaction.
     pub async fn ban(&self, user: UserId, ban: BanRecord, entry: AuditEntry) -> Result<(), StoreError> {
-        self.writer
+        self.log
             .write(move |conn| {
                 conn.prepare_cached(
                     "INSERT INTO bans (user_id, reason, banned_by, created_at, expires_at)
@@ -117,7 +169,7 @@ impl Store {
 
     /// Lifts a ban and logs it. Returns whether a ban existed.
     pub async fn unban(&self, user: UserId, entry: AuditEntry) -> Result<bool, StoreError> {
-        self.writer
+        self.log
             .write(move |conn| {
                 let removed = conn.prepare_cached("DELETE FROM bans WHERE user_id = ?1")?.execute([user.0])?;
                 insert_audit(conn, &entry)?;
@@ -142,6 +194,46 @@ impl Store {
             .read(move |conn| {
                 let Some(account) = find_user_by_id(conn, user)? else { return Ok(None) };
                 Ok(Some((account, find_active_ban(conn, user, now)?)))
+            })
+            .await
+    }
+
+    /// Up to `limit` log entries older than `before` (or the newest), newest
+    /// first, and whether older ones exist.
+    pub async fn moderation_log(
+        &self,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<(Vec<ModerationEntry>, bool), StoreError> {
+        self.reader
+            .read(move |conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT id, at, actor_username, action, target, reason, detail, room_id, until
+                       FROM moderation_log WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+                )?;
+                let rows = stmt
+                    .query_map(params![before.unwrap_or(i64::MAX), i64::from(limit) + 1], |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, i64>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, String>(3)?,
+                            r.get::<_, String>(4)?,
+                            r.get::<_, Option<String>>(5)?,
+                            r.get::<_, Option<String>>(6)?,
+                            r.get::<_, Option<String>>(7)?,
+                            r.get::<_, Option<i64>>(8)?,
+                        ))
+                    })?
+                    .collect::<Result<Vec<_>, _>>()?;
+                let mut entries = Vec::new();
+                for (id, at, actor, action, target, reason, detail, room, until) in rows {
+                    let action: ModerationAction = action.parse().map_err(StoreError::Corrupt)?;
+                    entries.push(log_entry(id, at, &actor, action, target, reason, detail, room, until)?);
+                }
+                let has_more = entries.len() > limit as usize;
+                entries.truncate(limit as usize);
+                Ok((entries, has_more))
             })
             .await
     }

@@ -109,6 +109,80 @@ const MIGRATIONS: &[&str] = &[
         at          INTEGER NOT NULL
     );
     ",
+    // 4: contract version 2. Messages gain replies, edits and mentions;
+    // rooms a kind (direct conversations are rooms nobody lists), a topic
+    // and their creator. New tables: direct conversations' participants,
+    // reactions, each user's rooms with their read marker, mentions by
+    // user, blocks, and the full-text index with how far it has read.
+    "
+    ALTER TABLE messages ADD COLUMN reply_to INTEGER;
+    ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+    -- The mentioned usernames, space-separated; NULL for none.
+    ALTER TABLE messages ADD COLUMN mentions TEXT;
+
+    ALTER TABLE rooms ADD COLUMN kind TEXT NOT NULL DEFAULT 'room' CHECK (kind IN ('room', 'direct'));
+    ALTER TABLE rooms ADD COLUMN topic TEXT;
+    ALTER TABLE rooms ADD COLUMN created_by INTEGER;
+
+    -- user_a < user_b by username; last_message_id orders list_direct.
+    CREATE TABLE direct_chats (
+        room_id          TEXT PRIMARY KEY,
+        user_a           INTEGER NOT NULL,
+        user_b           INTEGER NOT NULL,
+        last_message_id  INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE INDEX direct_chats_by_a ON direct_chats (user_a);
+    CREATE INDEX direct_chats_by_b ON direct_chats (user_b);
+
+    -- id keeps the order in which reactions were added.
+    CREATE TABLE reactions (
+        id          INTEGER PRIMARY KEY,
+        message_id  INTEGER NOT NULL,
+        user_id     INTEGER NOT NULL,
+        username    TEXT NOT NULL,
+        emoji       TEXT NOT NULL,
+        UNIQUE (message_id, user_id, emoji)
+    );
+
+    CREATE TABLE memberships (
+        user_id     INTEGER NOT NULL,
+        room_id     TEXT NOT NULL,
+        last_read   INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (user_id, room_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX memberships_by_room ON memberships (room_id);
+
+    CREATE TABLE mentions (
+        user_id     INTEGER NOT NULL,
+        room_id     TEXT NOT NULL,
+        message_id  INTEGER NOT NULL,
+        PRIMARY KEY (user_id, room_id, message_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX mentions_by_message ON mentions (message_id);
+
+    CREATE TABLE blocks (
+        blocker_id  INTEGER NOT NULL,
+        blocked_id  INTEGER NOT NULL,
+        created_at  INTEGER NOT NULL,
+        PRIMARY KEY (blocker_id, blocked_id)
+    ) WITHOUT ROWID;
+
+    ALTER TABLE moderation_log ADD COLUMN room_id TEXT;
+    ALTER TABLE moderation_log ADD COLUMN until INTEGER;
+
+    -- The index reads its text from messages (no second copy). With
+    -- secure-delete, a deleted row's terms leave the index at once
+    -- instead of lingering until segments merge.
+    CREATE VIRTUAL TABLE message_search USING fts5(
+        text, content = 'messages', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+    );
+    INSERT INTO message_search (message_search, rank) VALUES ('secure-delete', 1);
+    CREATE TABLE message_search_upto (
+        only        INTEGER PRIMARY KEY CHECK (only = 1),
+        message_id  INTEGER NOT NULL
+    );
+    INSERT INTO message_search_upto (only, message_id) VALUES (1, 0);
+    ",
 ];
 
 /// Brings the schema up to date.

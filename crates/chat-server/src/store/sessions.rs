@@ -34,7 +34,7 @@ impl Store {
     /// Adds a token to the revocation list and drops the entries that have
     /// expired by `now` (Unix seconds).
     pub async fn revoke_token(&self, token: RevokedToken, now: i64) -> Result<(), StoreError> {
-        self.writer
+        self.log
             .write(move |conn| {
                 conn.prepare_cached("DELETE FROM revoked_tokens WHERE expires_at <= ?1")?.execute([now])?;
                 conn.prepare_cached("INSERT OR IGNORE INTO revoked_tokens (token_id, expires_at) VALUES (?1, ?2)")?

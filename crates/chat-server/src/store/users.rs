@@ -134,13 +134,13 @@ impl Store {
     /// Creates an account. Never touches an existing one: a taken name
     /// (any case) is [`StoreError::UsernameTaken`].
     pub async fn create_user(&self, user: NewUser) -> Result<UserRecord, StoreError> {
-        self.writer.write(move |conn| insert_user(conn, &user)).await
+        self.log.write(move |conn| insert_user(conn, &user)).await
     }
 
     /// Creates each account in one transaction if, and only if, there are
     /// no accounts yet. Returns how many were created.
     pub async fn seed_users(&self, users: Vec<NewUser>) -> Result<usize, StoreError> {
-        self.writer
+        self.log
             .write(move |conn| {
                 let existing: i64 = conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?;
                 if existing > 0 {
@@ -167,6 +167,26 @@ impl Store {
         self.reader.read(move |conn| find_user(conn, "username_key = ?1", &key)).await
     }
 
+    /// The registered accounts among `names` (any case), as ids and the
+    /// usernames' stored spelling, in the order given.
+    pub async fn users_named(&self, names: Vec<UserName>) -> Result<Vec<(UserId, UserName)>, StoreError> {
+        self.reader
+            .read(move |conn| {
+                let mut stmt = conn.prepare_cached("SELECT id, username FROM users WHERE username_key = ?1")?;
+                let mut found = Vec::new();
+                for name in names {
+                    let row = stmt
+                        .query_row([name.key()], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+                        .optional()?;
+                    if let Some((id, stored)) = row {
+                        found.push((UserId(id), UserName::parse(&stored)?));
+                    }
+                }
+                Ok(found)
+            })
+            .await
+    }
+
     /// Looks an account up by id.
     pub async fn user_by_id(&self, id: UserId) -> Result<Option<UserRecord>, StoreError> {
         self.reader.read(move |conn| find_user(conn, "id = ?1", &id.0)).await
@@ -175,7 +195,7 @@ impl Store {
     /// Applies a profile change and returns the updated account, or `None`
     /// if it no longer exists.
     pub async fn update_profile(&self, id: UserId, change: ProfileChange) -> Result<Option<UserRecord>, StoreError> {
-        self.writer
+        self.log
             .write(move |conn| {
                 if let Some(name) = &change.display_name {
                     conn.prepare_cached("UPDATE users SET display_name = ?2 WHERE id = ?1")?
@@ -199,7 +219,7 @@ impl Store {
 
     /// Records that the user was connected just now.
     pub async fn touch_last_seen(&self, id: UserId) -> Result<(), StoreError> {
-        self.writer
+        self.log
             .write(move |conn| {
                 conn.prepare_cached("UPDATE users SET last_seen = ?2 WHERE id = ?1")?
                     .execute(params![id.0, now_millis()])?;
@@ -211,7 +231,7 @@ impl Store {
     /// Changes an account's role. Returns false if there is no such user.
     pub async fn set_role(&self, name: &UserName, role: Role) -> Result<bool, StoreError> {
         let key = name.key();
-        self.writer
+        self.log
             .write(move |conn| {
                 let changed = conn
                     .prepare_cached("UPDATE users SET role = ?2 WHERE username_key = ?1")?
@@ -225,7 +245,7 @@ impl Store {
     /// such user.
     pub async fn set_password_hash(&self, name: &UserName, password_hash: String) -> Result<bool, StoreError> {
         let key = name.key();
-        self.writer
+        self.log
             .write(move |conn| {
                 let changed = conn
                     .prepare_cached("UPDATE users SET password_hash = ?2 WHERE username_key = ?1")?
@@ -240,13 +260,14 @@ impl Store {
     /// transaction. Returns false if there is no such user.
     pub async fn delete_user(&self, name: &UserName) -> Result<bool, StoreError> {
         let key = name.key();
-        self.writer
+        self.log
             .write(move |conn| {
                 let id: Option<i64> = conn
                     .prepare_cached("DELETE FROM users WHERE username_key = ?1 RETURNING id")?
                     .query_row([key], |row| row.get(0))
                     .optional()?;
                 let Some(id) = id else { return Ok(false) };
+                super::direct::delete_conversations_of(conn, UserId(id))?;
                 super::sessions::record_deletion(conn, UserId(id))?;
                 Ok(true)
             })

@@ -61,10 +61,10 @@ pub(super) const MIN_FILED_PER_COMMIT: usize = 256;
 /// and filtered by room, and the filed rows up to the mark, walked in
 /// `room_messages` order with each message fetched by id.
 pub(super) const ROOM_MESSAGES_BEFORE: &str = "
-    SELECT id, room_id, username, text, created_at FROM messages
+    SELECT id, room_id, username, text, created_at, reply_to, edited_at, mentions FROM messages
      WHERE id > (SELECT message_id FROM room_messages_upto) AND room_id = ?1 AND id < ?2
     UNION ALL
-    SELECT f.message_id, m.room_id, m.username, m.text, m.created_at
+    SELECT f.message_id, m.room_id, m.username, m.text, m.created_at, m.reply_to, m.edited_at, m.mentions
       FROM room_messages AS f CROSS JOIN messages AS m ON m.id = f.message_id
      WHERE f.room_id = ?1 AND f.message_id < ?2
        AND f.message_id <= (SELECT message_id FROM room_messages_upto)
@@ -73,14 +73,26 @@ pub(super) const ROOM_MESSAGES_BEFORE: &str = "
 /// Up to `?4` messages of room `?1` with `?2 < id <= ?3`, newest first;
 /// built as [`ROOM_MESSAGES_BEFORE`].
 pub(super) const ROOM_MESSAGES_BETWEEN: &str = "
-    SELECT id, room_id, username, text, created_at FROM messages
+    SELECT id, room_id, username, text, created_at, reply_to, edited_at, mentions FROM messages
      WHERE id > (SELECT message_id FROM room_messages_upto) AND room_id = ?1 AND id > ?2 AND id <= ?3
     UNION ALL
-    SELECT f.message_id, m.room_id, m.username, m.text, m.created_at
+    SELECT f.message_id, m.room_id, m.username, m.text, m.created_at, m.reply_to, m.edited_at, m.mentions
       FROM room_messages AS f CROSS JOIN messages AS m ON m.id = f.message_id
      WHERE f.room_id = ?1 AND f.message_id > ?2 AND f.message_id <= ?3
        AND f.message_id <= (SELECT message_id FROM room_messages_upto)
     ORDER BY 1 DESC LIMIT ?4";
+
+/// How many messages of room `?1` after `?2` were not written by user
+/// `?3`, counting at most `?4`; built as [`ROOM_MESSAGES_BEFORE`].
+pub(super) const ROOM_MESSAGES_COUNT_AFTER: &str = "
+    SELECT count(*) FROM (
+        SELECT 1 FROM messages
+         WHERE id > (SELECT message_id FROM room_messages_upto) AND room_id = ?1 AND id > ?2 AND user_id <> ?3
+        UNION ALL
+        SELECT 1 FROM room_messages AS f CROSS JOIN messages AS m ON m.id = f.message_id
+         WHERE f.room_id = ?1 AND f.message_id > ?2 AND m.user_id <> ?3
+           AND f.message_id <= (SELECT message_id FROM room_messages_upto)
+        LIMIT ?4)";
 
 /// Whether room `?1` holds any message, filed or not: filed rows (those
 /// above the mark exist only for stored messages) or the unfiled tail.
@@ -115,6 +127,9 @@ pub(super) struct RoomIndex {
 pub(super) enum Filing {
     /// File the rooms that are due, up to the cap.
     Due,
+    /// As `Due`, in a commit with nothing queued behind it (the search
+    /// index then catches up without waiting for its interval).
+    Idle,
     /// File everything read (at shutdown).
     All,
 }
@@ -200,7 +215,7 @@ impl RoomIndex {
     fn file(&mut self, conn: &Connection, filing: Filing, stored: usize, now: Instant) -> rusqlite::Result<()> {
         let Some(read_upto) = self.read_upto else { return Ok(()) };
         let mut budget = match filing {
-            Filing::Due => MIN_FILED_PER_COMMIT.max(2 * stored),
+            Filing::Due | Filing::Idle => MIN_FILED_PER_COMMIT.max(2 * stored),
             Filing::All => usize::MAX,
         };
         let mut insert =
@@ -214,7 +229,7 @@ impl RoomIndex {
         let mut filed_any = false;
         while budget > 0 {
             let Some((since, room)) = self.due_order.front() else { break };
-            if filing == Filing::Due && now.saturating_duration_since(*since) < FILING_DELAY {
+            if filing != Filing::All && now.saturating_duration_since(*since) < FILING_DELAY {
                 break;
             }
             let Some(ids) = self.waiting.get_mut(room) else {
@@ -282,8 +297,8 @@ mod tests {
 
     fn database() -> Connection {
         let conn = Connection::open_in_memory().unwrap();
-        super::super::schema::migrate(&conn).unwrap();
-        conn.execute_batch("INSERT INTO rooms VALUES ('a', 'a', 0), ('b', 'b', 0)").unwrap();
+        crate::store::schema::migrate(&conn).unwrap();
+        conn.execute_batch("INSERT INTO rooms (id, name, created_at) VALUES ('a', 'a', 0), ('b', 'b', 0)").unwrap();
         conn
     }
 

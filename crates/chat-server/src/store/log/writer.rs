@@ -8,7 +8,8 @@
 //! stored.
 //!
 //! Each commit also files by room the messages that have waited long
-//! enough ([`RoomIndex`]), inside the same transaction.
+//! enough ([`RoomIndex`]) and adds new messages to the full-text index
+//! ([`SearchIndex`]), inside the same transaction.
 //!
 //! Committed batches go to a second thread, the completer, which tells each
 //! job how it went, in queue order. The writer meanwhile starts the next
@@ -24,6 +25,7 @@ use super::{
     StoreError,
     checkpointer::CommitSignal,
     room_index::{Filing, RoomIndex},
+    search::SearchIndex,
 };
 
 /// Most jobs in one transaction; bounds the latency of the first job.
@@ -175,6 +177,7 @@ fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, commits: Commi
     let commit_seconds = metrics::histogram!(crate::metrics::COMMIT_LATENCY);
     let batch_size = metrics::histogram!(crate::metrics::COMMIT_BATCH);
     let mut room_index = RoomIndex::new();
+    let mut search_index = SearchIndex::new();
     while let Some(job) = queue.blocking_recv() {
         let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
         batch.push(job);
@@ -186,7 +189,10 @@ fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, commits: Commi
         }
         batch_size.record(batch.len() as f64);
         let started = std::time::Instant::now();
-        let result = commit_batch(&conn, &mut batch, &mut room_index);
+        // With nothing queued behind it, this commit is the last for a
+        // while: the search index catches up in it rather than waiting.
+        let filing = if queue.is_empty() { Filing::Idle } else { Filing::Due };
+        let result = commit_batch(&conn, &mut batch, filing, &mut room_index, &mut search_index);
         commit_seconds.record(started.elapsed().as_secs_f64());
         if result.is_ok() {
             commits.committed();
@@ -207,6 +213,7 @@ fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, commits: Commi
         .execute_batch("BEGIN IMMEDIATE")
         .and_then(|()| room_index.read_within(&conn, Instant::now()))
         .and_then(|()| room_index.file_within(&conn, Filing::All, 0, Instant::now()))
+        .and_then(|()| search_index.index_within(&conn, Filing::All, 0, Instant::now()))
         .and_then(|()| conn.execute_batch("COMMIT"));
     if let Err(e) = filed {
         tracing::warn!(error = %e, "filing the last messages by room failed; a commit after the next start files them");
@@ -217,8 +224,14 @@ fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, commits: Commi
     }
 }
 
-fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>], room_index: &mut RoomIndex) -> Result<(), String> {
-    let result = apply_all(conn, batch, room_index);
+fn commit_batch(
+    conn: &Connection,
+    batch: &mut [Box<dyn Job>],
+    filing: Filing,
+    room_index: &mut RoomIndex,
+    search_index: &mut SearchIndex,
+) -> Result<(), String> {
+    let result = apply_all(conn, batch, filing, room_index, search_index);
     if let Err(e) = &result {
         tracing::error!(error = %e, jobs = batch.len(), "storage commit failed");
         // Its filing rolled back too.
@@ -230,7 +243,13 @@ fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>], room_index: &mut 
     result.map_err(|e| e.to_string())
 }
 
-fn apply_all(conn: &Connection, batch: &mut [Box<dyn Job>], room_index: &mut RoomIndex) -> rusqlite::Result<()> {
+fn apply_all(
+    conn: &Connection,
+    batch: &mut [Box<dyn Job>],
+    filing: Filing,
+    room_index: &mut RoomIndex,
+    search_index: &mut SearchIndex,
+) -> rusqlite::Result<()> {
     conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
     room_index.read_within(conn, Instant::now())?;
     for job in batch.iter_mut() {
@@ -254,7 +273,9 @@ fn apply_all(conn: &Connection, batch: &mut [Box<dyn Job>], room_index: &mut Roo
             conn.prepare_cached("RELEASE job")?.execute([])?;
         }
     }
-    room_index.file_within(conn, Filing::Due, batch.len(), Instant::now())?;
+    let now = Instant::now();
+    room_index.file_within(conn, Filing::Due, batch.len(), now)?;
+    search_index.index_within(conn, filing, batch.len(), now)?;
     conn.prepare_cached("COMMIT")?.execute([])?;
     Ok(())
 }
