@@ -233,6 +233,18 @@ pub struct RateLimitConfig {
     /// Such joins a user may make at once (e.g. rejoining every room on
     /// reconnect) before the rate applies.
     pub join_burst: u32,
+    /// Sustained reactions added or removed per minute per user.
+    pub reactions_per_minute: u32,
+    /// Reactions a user may add or remove at once before the rate applies.
+    pub reaction_burst: u32,
+    /// Sustained `mark_read` calls per minute per user.
+    pub marks_per_minute: u32,
+    /// `mark_read` calls a user may make at once before the rate applies.
+    pub mark_burst: u32,
+    /// Sustained searches per minute per user.
+    pub searches_per_minute: u32,
+    /// Searches a user may run at once before the rate applies.
+    pub search_burst: u32,
 }
 
 impl Default for RateLimitConfig {
@@ -250,6 +262,12 @@ impl Default for RateLimitConfig {
             typing_burst: 20,
             joins_per_minute: 120,
             join_burst: 60,
+            reactions_per_minute: 60,
+            reaction_burst: 20,
+            marks_per_minute: 120,
+            mark_burst: 30,
+            searches_per_minute: 30,
+            search_burst: 10,
         }
     }
 }

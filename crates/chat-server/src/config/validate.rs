@@ -105,6 +105,12 @@ impl Config {
             in_range("rate_limit.typing_burst", r.typing_burst, 1, 1_000_000)?;
             in_range("rate_limit.joins_per_minute", r.joins_per_minute, 1, 1_000_000)?;
             in_range("rate_limit.join_burst", r.join_burst, 1, 1_000_000)?;
+            in_range("rate_limit.reactions_per_minute", r.reactions_per_minute, 1, 1_000_000)?;
+            in_range("rate_limit.reaction_burst", r.reaction_burst, 1, 1_000_000)?;
+            in_range("rate_limit.marks_per_minute", r.marks_per_minute, 1, 1_000_000)?;
+            in_range("rate_limit.mark_burst", r.mark_burst, 1, 1_000_000)?;
+            in_range("rate_limit.searches_per_minute", r.searches_per_minute, 1, 1_000_000)?;
+            in_range("rate_limit.search_burst", r.search_burst, 1, 1_000_000)?;
         }
 
         let n = &self.connection;
@@ -189,6 +195,12 @@ mod tests {
             ("rate_limit.typing_burst", |c| c.rate_limit.typing_burst = 0),
             ("rate_limit.joins_per_minute", |c| c.rate_limit.joins_per_minute = 0),
             ("rate_limit.join_burst", |c| c.rate_limit.join_burst = 0),
+            ("rate_limit.reactions_per_minute", |c| c.rate_limit.reactions_per_minute = 0),
+            ("rate_limit.reaction_burst", |c| c.rate_limit.reaction_burst = 0),
+            ("rate_limit.marks_per_minute", |c| c.rate_limit.marks_per_minute = 0),
+            ("rate_limit.mark_burst", |c| c.rate_limit.mark_burst = 0),
+            ("rate_limit.searches_per_minute", |c| c.rate_limit.searches_per_minute = 0),
+            ("rate_limit.search_burst", |c| c.rate_limit.search_burst = 0),
             ("connection.send_queue", |c| c.connection.send_queue = 0),
             ("connection.send_queue_bytes", |c| c.connection.send_queue_bytes = 10),
             ("connection.write_timeout_secs", |c| c.connection.write_timeout_secs = 0),

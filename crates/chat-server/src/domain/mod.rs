@@ -3,5 +3,6 @@
 
 pub mod avatar;
 pub mod ban;
+pub mod mentions;
 pub mod permissions;
 pub mod room_expiry;

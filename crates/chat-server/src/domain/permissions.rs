@@ -15,14 +15,27 @@ pub enum Action {
     Announce,
     /// Delete a room.
     DeleteRoom,
+    /// Delete another user's message in a room.
+    DeleteMessage,
+    /// Set the topic of a room one did not create.
+    SetTopic,
+    /// Read the moderation log.
+    ReadModerationLog,
+    /// Change a user's role.
+    SetRole,
 }
 
 impl Action {
     /// The lowest role allowed to take the action at all.
     pub fn required_role(self) -> Role {
         match self {
-            Action::Kick | Action::Ban | Action::Unban => Role::Moderator,
-            Action::Announce | Action::DeleteRoom => Role::Admin,
+            Action::Kick
+            | Action::Ban
+            | Action::Unban
+            | Action::DeleteMessage
+            | Action::SetTopic
+            | Action::ReadModerationLog => Role::Moderator,
+            Action::Announce | Action::DeleteRoom | Action::SetRole => Role::Admin,
         }
     }
 }

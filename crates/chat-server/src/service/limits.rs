@@ -27,6 +27,11 @@ pub struct RateLimits {
     /// whole room, so unlimited churn could flood its members' outboxes.
     typing: Option<Keyed<UserId>>,
     joins: Option<Keyed<UserId>>,
+    /// Reactions, read markers and searches per user: the first two fan
+    /// out, the last reads the whole index.
+    reactions: Option<Keyed<UserId>>,
+    marks: Option<Keyed<UserId>>,
+    searches: Option<Keyed<UserId>>,
     per_ip: Option<u32>,
     open_per_ip: Mutex<HashMap<IpAddr, u32>>,
     capacity: Arc<Semaphore>,
@@ -94,6 +99,9 @@ impl RateLimits {
             room_creations,
             typing: per_minute(rate.typing_per_minute, rate.typing_burst),
             joins: per_minute(rate.joins_per_minute, rate.join_burst),
+            reactions: per_minute(rate.reactions_per_minute, rate.reaction_burst),
+            marks: per_minute(rate.marks_per_minute, rate.mark_burst),
+            searches: per_minute(rate.searches_per_minute, rate.search_burst),
             per_ip: enabled.then_some(rate.connections_per_ip),
             open_per_ip: Mutex::default(),
             capacity: Arc::new(Semaphore::new(server.max_connections)),
@@ -125,6 +133,21 @@ impl RateLimits {
     /// Takes one presence join from the user's bucket.
     pub fn check_join(&self, user: UserId) -> Result<(), Duration> {
         self.check(self.joins.as_ref(), &user)
+    }
+
+    /// Takes one reaction (added or removed) from the user's bucket.
+    pub fn check_reaction(&self, user: UserId) -> Result<(), Duration> {
+        self.check(self.reactions.as_ref(), &user)
+    }
+
+    /// Takes one `mark_read` from the user's bucket.
+    pub fn check_mark(&self, user: UserId) -> Result<(), Duration> {
+        self.check(self.marks.as_ref(), &user)
+    }
+
+    /// Takes one search from the user's bucket.
+    pub fn check_search(&self, user: UserId) -> Result<(), Duration> {
+        self.check(self.searches.as_ref(), &user)
     }
 
     fn check<K: std::hash::Hash + Eq + Clone>(&self, limiter: Option<&Keyed<K>>, key: &K) -> Result<(), Duration> {
@@ -159,7 +182,10 @@ impl RateLimits {
         if let Some(l) = &self.auth {
             l.retain_recent();
         }
-        for l in [&self.room_creations, &self.typing, &self.joins].into_iter().flatten() {
+        for l in [&self.room_creations, &self.typing, &self.joins, &self.reactions, &self.marks, &self.searches]
+            .into_iter()
+            .flatten()
+        {
             l.retain_recent();
         }
     }
@@ -183,6 +209,7 @@ mod tests {
             typing_burst: 2,
             joins_per_minute: 60,
             join_burst: 4,
+            ..RateLimitConfig::default()
         };
         let server = ServerConfig { max_connections: 3, ..ServerConfig::default() };
         Arc::new(RateLimits::new(&rate, &server))

@@ -7,18 +7,27 @@
 //! Files: [`accounts`] (register, login, logout, token checks),
 //! `revocations` (tokens ended by a logout), `account_deletions` (closing
 //! the sessions of accounts deleted by the operator tool), [`rooms`],
-//! `room_expiry` (deleting rooms left empty), [`messages`] (send,
-//! history, typing), [`profiles`], [`moderation`], [`limits`] (rate limits and connection caps), `fairness` (per-user
-//! turns at the read pool), [`seed`] (first-start accounts and rooms).
+//! `room_expiry` (deleting rooms left empty), `conversation` (rooms and
+//! direct conversations behind one `room_id`), [`messages`] (send,
+//! history, typing), `editing` (edits, deletes, reactions), `direct`
+//! (direct conversations, blocking) and `direct_typing`, `reading` (the
+//! user's rooms, read markers, search), [`profiles`], [`moderation`],
+//! [`limits`] (rate limits and connection caps), `fairness` (per-user turns
+//! at the read pool), [`seed`] (first-start accounts and rooms).
 
 mod account_deletions;
 pub mod accounts;
+mod conversation;
+mod direct;
+mod direct_typing;
+mod editing;
 mod error;
 mod fairness;
 pub mod limits;
 mod messages;
 mod moderation;
 mod profiles;
+mod reading;
 mod revocations;
 mod room_expiry;
 mod rooms;
@@ -42,6 +51,8 @@ pub struct ChatService {
     limits: Arc<RateLimits>,
     /// Per-user turns at the read pool, so one user cannot queue ahead of all.
     reads: fairness::ReadGate,
+    /// Typing indicators in direct conversations.
+    direct_typing: direct_typing::DirectTyping,
     settings: ChatConfig,
 }
 
@@ -50,6 +61,7 @@ impl ChatService {
     pub fn new(store: Arc<Store>, hub: Arc<Hub>, limits: Arc<RateLimits>, settings: ChatConfig) -> Self {
         Self {
             store,
+            direct_typing: direct_typing::DirectTyping::new(Arc::clone(&hub)),
             hub,
             limits,
             reads: fairness::ReadGate::default(),

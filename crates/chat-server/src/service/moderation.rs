@@ -1,8 +1,9 @@
-//! Kicks, bans and announcements.
+//! Kicks, bans, announcements, roles and the moderation log.
 
 use chat_api::{
-    CloseCode, MessageText, Reason, ServerEvent, Timestamp, UserName,
+    CloseCode, MessageText, Reason, Role, ServerEvent, Timestamp, UserName,
     notifications::{Announcement, AnnouncementLevel, Kicked},
+    rpc::{DEFAULT_LOG_LIMIT, MAX_LOG_LIMIT, ModerationLogResult},
 };
 
 use super::{ChatService, ServiceError};
@@ -47,6 +48,8 @@ impl ChatService {
                 target: target.username.to_string(),
                 reason: Some(reason.to_string()),
                 detail: None,
+                room_id: None,
+                until: None,
             })
             .await?;
         let notice = |room_id| {
@@ -86,6 +89,8 @@ impl ChatService {
             target: target.username.to_string(),
             reason: Some(reason.to_string()),
             detail: Some(ban::describe(&record)),
+            room_id: None,
+            until: expires_at,
         };
         self.store.ban(target.id, record, entry).await?;
         self.hub.note_ban(target.id, expires_at);
@@ -106,6 +111,8 @@ impl ChatService {
             target: target.username.to_string(),
             reason: None,
             detail: None,
+            room_id: None,
+            until: None,
         };
         self.store.unban(target.id, entry).await?;
         self.hub.note_unban(target.id);
@@ -133,6 +140,8 @@ impl ChatService {
                 target: "*".to_owned(),
                 reason: None,
                 detail: Some(message.to_string()),
+                room_id: None,
+                until: None,
             })
             .await?;
         let event = ServerEvent::SystemAnnouncement(Announcement {
@@ -142,6 +151,49 @@ impl ChatService {
         });
         self.hub.broadcast(&Frame::event(&event));
         Ok(())
+    }
+}
+
+impl ChatService {
+    /// `set_role` (admins; not on themselves). The account's connections
+    /// act with the new role from their next call: every privileged call
+    /// reads the role afresh.
+    pub async fn set_role(&self, conn: &Connection, target: UserName, role: Role) -> Result<(), ServiceError> {
+        let (actor, target) = self.moderation_parties(conn, Action::SetRole, &target).await?;
+        if !self.store.set_role(&target.username, role).await? {
+            return Err(ServiceError::user_not_found(&target.username));
+        }
+        self.store
+            .audit(AuditEntry {
+                actor_id: actor.id,
+                actor: actor.username,
+                action: AuditAction::SetRole,
+                target: target.username.to_string(),
+                reason: None,
+                detail: Some(role.as_str().to_owned()),
+                room_id: None,
+                until: None,
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// `get_moderation_log` (moderators): newest first.
+    pub async fn moderation_log(
+        &self,
+        conn: &Connection,
+        before: Option<i64>,
+        limit: Option<u32>,
+    ) -> Result<ModerationLogResult, ServiceError> {
+        let actor = self.current_account(conn).await?;
+        permissions::may(actor.role, Action::ReadModerationLog).map_err(|d| ServiceError::Forbidden(d.to_string()))?;
+        let limit = limit.unwrap_or(DEFAULT_LOG_LIMIT);
+        if !(1..=MAX_LOG_LIMIT).contains(&limit) {
+            return Err(ServiceError::Invalid(format!("limit must be between 1 and {MAX_LOG_LIMIT}")));
+        }
+        let _turn = self.reads.enter(conn.user_id()).await;
+        let (entries, has_more) = self.store.moderation_log(before, limit).await?;
+        Ok(ModerationLogResult { entries, has_more })
     }
 }
 

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use chat_api::{
-    MessageId, RoomId, RoomName, ServerEvent,
-    notifications::{RoomCreated, RoomDeleted},
+    MessageId, RoomId, RoomName, RoomTopic, ServerEvent,
+    notifications::{RoomCreated, RoomDeleted, RoomUpdated},
     rpc::{
         DEFAULT_ROOMS_LIMIT, JOIN_CATCH_UP_LIMIT, JOIN_RECENT_MESSAGES, JoinRoomResult, ListRoomsResult,
         MAX_ROOMS_LIMIT,
@@ -14,7 +14,7 @@ use chat_api::{
 use super::{ChatService, ServiceError};
 use crate::{
     domain::permissions::{self, Action},
-    hub::{Connection, Frame, HistoryWanted, JoinRefused, Room},
+    hub::{Connection, Frame, JoinRefused, Room},
     store::{AuditAction, AuditEntry, RoomCreation},
 };
 
@@ -44,17 +44,18 @@ impl ChatService {
                 self.limits.check_join(conn.user_id()).map_err(ServiceError::RateLimited)?;
                 paid = true;
                 self.limits.check_room_creation(conn.user_id()).map_err(ServiceError::RateLimited)?;
-                match self.store.create_room_within(name, self.settings.max_rooms).await? {
-                    RoomCreation::Created(record) => self.hub.add_room(record.id, record.name, MessageId(0)),
-                    RoomCreation::Existed(record) => (self.hub.add_room(record.id, record.name, MessageId(0)).0, false),
+                match self.store.create_room_within(name, self.settings.max_rooms, conn.user_id()).await? {
+                    RoomCreation::Created(record) => self.hub.add_room(record, MessageId(0)),
+                    RoomCreation::Existed(record) => (self.hub.add_room(record, MessageId(0)).0, false),
                     RoomCreation::AtLimit => return Err(ServiceError::TooManyRooms(self.settings.max_rooms)),
                 }
             }
         };
         let limit = if since.is_some() { JOIN_CATCH_UP_LIMIT } else { JOIN_RECENT_MESSAGES };
-        let wanted = HistoryWanted { after: since.unwrap_or(MessageId(0)), limit: limit as usize };
+        let after = since.unwrap_or(MessageId(0));
+        let history = |upto| self.store.log().recent(&id, after, upto, limit as usize);
         let admit = || if paid { Ok(()) } else { self.limits.check_join(conn.user_id()) };
-        let joined = self.hub.join(conn, &room, self.settings.max_users_per_room, wanted, admit).map_err(
+        let joined = self.hub.join(conn, &room, self.settings.max_users_per_room, history, admit).map_err(
             |refused| match refused {
                 JoinRefused::Full => ServiceError::RoomFull(id.clone()),
                 JoinRefused::TooFast(wait) => ServiceError::RateLimited(wait),
@@ -69,11 +70,16 @@ impl ChatService {
         if created {
             self.hub.broadcast(&Frame::event(&ServerEvent::RoomCreated(RoomCreated { room_info: room.info() })));
         }
+        if joined.newly_joined {
+            // The user's rooms outlive the connection; what was said
+            // before they first joined does not count as unread.
+            self.store.remember_room(conn.user_id(), id.clone(), joined.published_upto).await?;
+        }
         let recent = match joined.history {
             Some(history) => history,
             None => {
                 let _turn = self.reads.enter(conn.user_id()).await;
-                self.store.messages_between(id.clone(), since, joined.published_upto, limit).await?
+                self.store.log().range(id.clone(), since, joined.published_upto, limit).await?
             }
         };
         Ok(JoinRoomResult {
@@ -85,14 +91,38 @@ impl ChatService {
         })
     }
 
-    /// `leave_room`.
-    pub fn leave_room(&self, conn: &Connection, room: &RoomId) -> Result<(), ServiceError> {
+    /// `leave_room`: also takes the room off the user's rooms.
+    pub async fn leave_room(&self, conn: &Connection, room: &RoomId) -> Result<(), ServiceError> {
+        if room.is_direct() {
+            return Err(ServiceError::Invalid("a direct conversation cannot be left".to_owned()));
+        }
         if self.hub.room(room).is_none() {
             return Err(ServiceError::room_not_found(room));
         }
         if !self.hub.leave(conn, room) {
             return Err(ServiceError::NotMember(room.clone()));
         }
+        self.store.forget_room(conn.user_id(), room.clone()).await?;
+        Ok(())
+    }
+
+    /// `set_room_topic`: the room's creator or a moderator. Counts as a
+    /// send, since everyone connected is told.
+    pub async fn set_room_topic(&self, conn: &Connection, room_id: RoomId, topic: RoomTopic) -> Result<(), ServiceError> {
+        if room_id.is_direct() {
+            return Err(ServiceError::Invalid("a direct conversation has no topic".to_owned()));
+        }
+        let room = self.room(&room_id)?;
+        if room.created_by() != Some(conn.user_id()) {
+            let actor = self.current_account(conn).await?;
+            permissions::may(actor.role, Action::SetTopic).map_err(|_| {
+                ServiceError::Forbidden("only the room's creator or a moderator may set its topic".to_owned())
+            })?;
+        }
+        self.limits.check_message(conn.user_id()).map_err(ServiceError::RateLimited)?;
+        let record = self.store.set_topic(room_id.clone(), topic).await?.ok_or_else(|| ServiceError::room_not_found(&room_id))?;
+        room.set_topic(record.topic);
+        self.hub.broadcast(&Frame::event(&ServerEvent::RoomUpdated(RoomUpdated { room_info: room.info() })));
         Ok(())
     }
 
@@ -106,8 +136,15 @@ impl ChatService {
         Ok(ListRoomsResult { rooms, has_more })
     }
 
-    /// `list_users`.
-    pub fn list_users(&self, room: &RoomId) -> Result<Vec<chat_api::UserName>, ServiceError> {
+    /// `list_users`: for a direct conversation, its two users.
+    pub async fn list_users(&self, conn: &Connection, room: &RoomId) -> Result<Vec<chat_api::UserName>, ServiceError> {
+        if room.is_direct() {
+            self.conversation(conn, room).await?;
+            let _turn = self.reads.enter(conn.user_id()).await;
+            let keys = room.direct_keys().map(|(a, b)| [a.to_owned(), b.to_owned()]).unwrap_or_default();
+            let names = keys.iter().filter_map(|k| chat_api::UserName::parse(k).ok()).collect();
+            return Ok(self.store.users_named(names).await?.into_iter().map(|(_, name)| name).collect());
+        }
         Ok(self.room(room)?.users())
     }
 
@@ -117,6 +154,9 @@ impl ChatService {
         permissions::may(actor.role, Action::DeleteRoom).map_err(|d| ServiceError::Forbidden(d.to_string()))?;
         if room == RoomId::general() {
             return Err(ServiceError::Forbidden("the general room cannot be deleted".to_owned()));
+        }
+        if room.is_direct() {
+            return Err(ServiceError::Invalid("a direct conversation cannot be deleted".to_owned()));
         }
         let name = self.room(&room)?.name().clone();
         if !self.store.delete_room(room.clone()).await? {
@@ -130,6 +170,8 @@ impl ChatService {
                 target: room.to_string(),
                 reason: None,
                 detail: None,
+                room_id: Some(room.clone()),
+                until: None,
             })
             .await?;
         self.hub.remove_room(&room);

@@ -100,9 +100,9 @@ pub async fn load_rooms(store: &Store, hub: &Hub, config: &Config) -> Result<(),
     }
     // Everything stored was delivered before this start; new messages
     // get higher ids.
-    let upto: MessageId = store.last_message_id().await?;
+    let upto: MessageId = store.log().last_message_id().await?;
     for room in store.rooms().await? {
-        hub.add_room(room.id, room.name, upto);
+        hub.add_room(room, upto);
     }
     Ok(())
 }

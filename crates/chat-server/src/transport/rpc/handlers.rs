@@ -4,10 +4,12 @@
 use std::sync::Arc;
 
 use chat_api::{
-    Avatar, DisplayName, ErrorCode, MessageId, MessageText, Reason, RoomId, RoomName, UserName,
+    Avatar, DisplayName, Emoji, ErrorCode, MessageId, MessageText, Reason, Role, RoomId, RoomName, RoomTopic,
+    SearchQuery, UserName,
     notifications::AnnouncementLevel,
     rpc::{
-        ChatApiServer, HistoryResult, JoinRoomResult, ListRoomsResult, ListUsersResult, ProfileResult,
+        ChatApiServer, EditMessageResult, HistoryResult, JoinRoomResult, ListBlockedResult, ListDirectResult,
+        ListRoomsResult, ListUsersResult, ModerationLogResult, MyRoomsResult, ProfileResult, SearchResult,
         SendMessageResult,
     },
 };
@@ -50,11 +52,17 @@ impl ChatApiServer for RpcHandlers {
     }
 
     async fn leave_room(&self, ext: &Extensions, room_id: RoomId) -> RpcResult<()> {
-        Ok(self.chat.leave_room(caller(ext)?, &room_id)?)
+        Ok(self.chat.leave_room(caller(ext)?, &room_id).await?)
     }
 
-    async fn send_message(&self, ext: &Extensions, room_id: RoomId, text: MessageText) -> RpcResult<SendMessageResult> {
-        Ok(self.chat.send_message(caller(ext)?, room_id, text).await?)
+    async fn send_message(
+        &self,
+        ext: &Extensions,
+        room_id: RoomId,
+        text: MessageText,
+        reply_to: Option<MessageId>,
+    ) -> RpcResult<SendMessageResult> {
+        Ok(self.chat.send_message(caller(ext)?, room_id, text, reply_to).await?)
     }
 
     async fn list_rooms(
@@ -68,8 +76,7 @@ impl ChatApiServer for RpcHandlers {
     }
 
     async fn list_users(&self, ext: &Extensions, room_id: RoomId) -> RpcResult<ListUsersResult> {
-        caller(ext)?;
-        Ok(ListUsersResult { users: self.chat.list_users(&room_id)? })
+        Ok(ListUsersResult { users: self.chat.list_users(caller(ext)?, &room_id).await? })
     }
 
     async fn get_history(
@@ -83,11 +90,11 @@ impl ChatApiServer for RpcHandlers {
     }
 
     async fn start_typing(&self, ext: &Extensions, room_id: RoomId) -> RpcResult<()> {
-        Ok(self.chat.start_typing(caller(ext)?, &room_id)?)
+        Ok(self.chat.start_typing(caller(ext)?, &room_id).await?)
     }
 
     async fn stop_typing(&self, ext: &Extensions, room_id: RoomId) -> RpcResult<()> {
-        Ok(self.chat.stop_typing(caller(ext)?, &room_id)?)
+        Ok(self.chat.stop_typing(caller(ext)?, &room_id).await?)
     }
 
     async fn get_profile(&self, ext: &Extensions, username: UserName) -> RpcResult<ProfileResult> {
@@ -132,5 +139,87 @@ impl ChatApiServer for RpcHandlers {
 
     async fn delete_room(&self, ext: &Extensions, room_id: RoomId) -> RpcResult<()> {
         Ok(self.chat.delete_room(caller(ext)?, room_id).await?)
+    }
+
+    async fn open_direct(
+        &self,
+        ext: &Extensions,
+        username: UserName,
+        since_message_id: Option<MessageId>,
+    ) -> RpcResult<JoinRoomResult> {
+        Ok(self.chat.open_direct(caller(ext)?, username, since_message_id).await?)
+    }
+
+    async fn list_direct(&self, ext: &Extensions) -> RpcResult<ListDirectResult> {
+        Ok(ListDirectResult { chats: self.chat.list_direct(caller(ext)?).await? })
+    }
+
+    async fn block_user(&self, ext: &Extensions, username: UserName) -> RpcResult<()> {
+        Ok(self.chat.set_blocked(caller(ext)?, username, true).await?)
+    }
+
+    async fn unblock_user(&self, ext: &Extensions, username: UserName) -> RpcResult<()> {
+        Ok(self.chat.set_blocked(caller(ext)?, username, false).await?)
+    }
+
+    async fn list_blocked(&self, ext: &Extensions) -> RpcResult<ListBlockedResult> {
+        Ok(ListBlockedResult { usernames: self.chat.list_blocked(caller(ext)?).await? })
+    }
+
+    async fn edit_message(
+        &self,
+        ext: &Extensions,
+        message_id: MessageId,
+        text: MessageText,
+    ) -> RpcResult<EditMessageResult> {
+        Ok(self.chat.edit_message(caller(ext)?, message_id, text).await?)
+    }
+
+    async fn delete_message(&self, ext: &Extensions, message_id: MessageId) -> RpcResult<()> {
+        Ok(self.chat.delete_message(caller(ext)?, message_id).await?)
+    }
+
+    async fn add_reaction(&self, ext: &Extensions, message_id: MessageId, emoji: Emoji) -> RpcResult<()> {
+        Ok(self.chat.react(caller(ext)?, message_id, emoji, true).await?)
+    }
+
+    async fn remove_reaction(&self, ext: &Extensions, message_id: MessageId, emoji: Emoji) -> RpcResult<()> {
+        Ok(self.chat.react(caller(ext)?, message_id, emoji, false).await?)
+    }
+
+    async fn my_rooms(&self, ext: &Extensions) -> RpcResult<MyRoomsResult> {
+        Ok(MyRoomsResult { rooms: self.chat.my_rooms(caller(ext)?).await? })
+    }
+
+    async fn mark_read(&self, ext: &Extensions, room_id: RoomId, message_id: MessageId) -> RpcResult<()> {
+        Ok(self.chat.mark_read(caller(ext)?, room_id, message_id).await?)
+    }
+
+    async fn search_messages(
+        &self,
+        ext: &Extensions,
+        query: SearchQuery,
+        room_id: Option<RoomId>,
+        before_message_id: Option<MessageId>,
+        limit: Option<u32>,
+    ) -> RpcResult<SearchResult> {
+        Ok(self.chat.search(caller(ext)?, query, room_id, before_message_id, limit).await?)
+    }
+
+    async fn set_room_topic(&self, ext: &Extensions, room_id: RoomId, topic: RoomTopic) -> RpcResult<()> {
+        Ok(self.chat.set_room_topic(caller(ext)?, room_id, topic).await?)
+    }
+
+    async fn set_role(&self, ext: &Extensions, username: UserName, role: Role) -> RpcResult<()> {
+        Ok(self.chat.set_role(caller(ext)?, username, role).await?)
+    }
+
+    async fn get_moderation_log(
+        &self,
+        ext: &Extensions,
+        before_id: Option<i64>,
+        limit: Option<u32>,
+    ) -> RpcResult<ModerationLogResult> {
+        Ok(self.chat.moderation_log(caller(ext)?, before_id, limit).await?)
     }
 }

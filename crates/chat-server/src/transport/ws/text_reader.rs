@@ -58,7 +58,7 @@ pub(super) async fn run(stream: &mut SplitStream<WebSocket>, state: &AppState, c
                 let line = line.strip_suffix('\r').unwrap_or(line);
                 let refused = match MessageText::parse(line) {
                     Ok(message) => {
-                        state.chat.send_message(conn, room_id.clone(), message).await.err().map(|e| refusal(&e))
+                        state.chat.send_message(conn, room_id.clone(), message, None).await.err().map(|e| refusal(&e))
                     }
                     Err(e) => Some(e.to_string()),
                 };
