@@ -20,4 +20,5 @@ mod presence;
 mod rpc_wire;
 mod slow_clients;
 mod text_gateway;
+mod v2;
 mod web_page;

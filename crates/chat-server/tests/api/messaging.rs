@@ -22,7 +22,7 @@ async fn a_message_reaches_every_member_including_the_sender() {
     let mut alice_inbox = alice.subscribe_to_method::<chat_api::Message>(MESSAGE_RECEIVED).await.unwrap();
     let mut bob_inbox = bob.subscribe_to_method::<chat_api::Message>(MESSAGE_RECEIVED).await.unwrap();
 
-    let sent = alice.send_message(room("general"), "hi bob".parse().unwrap()).await.unwrap();
+    let sent = alice.send_message(room("general"), "hi bob".parse().unwrap(), None).await.unwrap();
     for inbox in [&mut alice_inbox, &mut bob_inbox] {
         let message = within("message", inbox.next()).await.unwrap().unwrap();
         assert_eq!(message.message_id, sent.message_id);
@@ -39,8 +39,8 @@ async fn messages_stay_in_their_room() {
     alice.join_room("random".parse().unwrap(), None).await.unwrap();
     let bob = server.client_in("bob", "random").await;
     let mut bob_inbox = bob.subscribe_to_method::<chat_api::Message>(MESSAGE_RECEIVED).await.unwrap();
-    alice.send_message(room("general"), "for general".parse().unwrap()).await.unwrap();
-    alice.send_message(room("random"), "for random".parse().unwrap()).await.unwrap();
+    alice.send_message(room("general"), "for general".parse().unwrap(), None).await.unwrap();
+    alice.send_message(room("random"), "for random".parse().unwrap(), None).await.unwrap();
     let first = within("message", bob_inbox.next()).await.unwrap().unwrap();
     assert_eq!(first.text.as_str(), "for random");
 }
@@ -77,7 +77,7 @@ async fn joining_twice_is_harmless() {
 async fn message_ids_increase_in_the_order_one_client_sent_them() {
     let server = TestServer::spawn().await;
     let alice = server.client_in("alice", "general").await;
-    let sends = (0..50).map(|i| alice.send_message(room("general"), format!("m{i}").parse().unwrap()));
+    let sends = (0..50).map(|i| alice.send_message(room("general"), format!("m{i}").parse().unwrap(), None));
     let results = futures_util::future::join_all(sends).await;
     let ids: Vec<MessageId> = results.into_iter().map(|r| r.unwrap().message_id).collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
@@ -96,12 +96,12 @@ async fn members_see_concurrent_senders_in_id_order() {
     let bob = server.client_in("bob", "general").await;
     let a = async {
         for i in 0..30 {
-            alice.send_message(room("general"), format!("a{i}").parse().unwrap()).await.unwrap();
+            alice.send_message(room("general"), format!("a{i}").parse().unwrap(), None).await.unwrap();
         }
     };
     let b = async {
         for i in 0..30 {
-            bob.send_message(room("general"), format!("b{i}").parse().unwrap()).await.unwrap();
+            bob.send_message(room("general"), format!("b{i}").parse().unwrap(), None).await.unwrap();
         }
     };
     tokio::join!(a, b);
@@ -122,11 +122,11 @@ async fn leaving_stops_delivery_and_membership() {
     bob.join_room("random".parse().unwrap(), None).await.unwrap();
     let mut alice_inbox = alice.subscribe_to_method::<chat_api::Message>(MESSAGE_RECEIVED).await.unwrap();
     alice.leave_room(room("general")).await.unwrap();
-    bob.send_message(room("general"), "gone?".parse().unwrap()).await.unwrap();
-    bob.send_message(room("random"), "still here".parse().unwrap()).await.unwrap();
+    bob.send_message(room("general"), "gone?".parse().unwrap(), None).await.unwrap();
+    bob.send_message(room("random"), "still here".parse().unwrap(), None).await.unwrap();
     let next = within("message", alice_inbox.next()).await.unwrap().unwrap();
     assert_eq!(next.text.as_str(), "still here");
-    assert!(alice.send_message(room("general"), "x".parse().unwrap()).await.is_err());
+    assert!(alice.send_message(room("general"), "x".parse().unwrap(), None).await.is_err());
 }
 
 #[tokio::test]

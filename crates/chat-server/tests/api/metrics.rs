@@ -14,7 +14,7 @@ fn value_of(body: &str, name: &str) -> f64 {
 async fn counters_are_exported_in_prometheus_format() {
     let server = TestServer::spawn().await;
     let alice = server.client_in("alice", "general").await;
-    alice.send_message("general".parse().unwrap(), "counted".parse().unwrap()).await.unwrap();
+    alice.send_message("general".parse().unwrap(), "counted".parse().unwrap(), None).await.unwrap();
 
     let response = reqwest::get(server.url("/metrics")).await.unwrap();
     assert_eq!(response.status(), 200);

@@ -27,7 +27,7 @@ const FRAME_BYTES: usize = 256 * 1024;
 /// Sends `n` messages at once (one group commit) and returns their ids,
 /// which is the order every member receives them in.
 async fn send_together(alice: &WsClient, room: &RoomId, text: &MessageText, n: usize) -> Vec<i64> {
-    let sends = (0..n).map(|_| alice.send_message(room.clone(), text.clone()));
+    let sends = (0..n).map(|_| alice.send_message(room.clone(), text.clone(), None));
     let mut ids: Vec<i64> = join_all(sends)
         .await
         .into_iter()
