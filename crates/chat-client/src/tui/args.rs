@@ -102,6 +102,24 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Search messages, newest first: every word must appear, whole or as
+    /// the start of a longer word.
+    Search {
+        #[command(flatten)]
+        auth: TokenArg,
+        /// Only this room (`#room` works too).
+        #[arg(long, value_parser = room_name)]
+        room: Option<RoomName>,
+        /// How many results at most.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100))]
+        limit: u32,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+        /// What to look for; several words are joined with spaces.
+        #[arg(required = true)]
+        words: Vec<String>,
+    },
     /// Print a room's messages and events as they arrive, until interrupted.
     Tail {
         #[command(flatten)]
@@ -181,6 +199,15 @@ mod tests {
         let cli = parse(&["chat"]).unwrap();
         assert!(matches!(cli.command, Command::Chat { ref room, .. } if room.as_str() == "general"));
         assert!(parse(&["chat", "--username", "a b"]).is_err());
+    }
+
+    #[test]
+    fn search_needs_words_and_bounds_the_limit() {
+        let cli = parse(&["search", "deploy", "plan", "--room", "#ops"]).unwrap();
+        assert!(matches!(cli.command,
+            Command::Search { ref words, room: Some(ref room), limit: 20, .. } if words.len() == 2 && room.as_str() == "ops"));
+        assert!(parse(&["search"]).is_err());
+        assert!(parse(&["search", "x", "--limit", "101"]).is_err());
     }
 
     #[test]

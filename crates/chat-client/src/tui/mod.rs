@@ -6,7 +6,7 @@
 //!   where it is kept; prompts only on a terminal;
 //! - [`password`]: the hidden prompts, for passwords and tokens;
 //! - [`account`]: `register`, `login`, `logout`, `whoami`;
-//! - [`scripted`]: `rooms`, `send`, `history`, `tail` (stdout only);
+//! - [`scripted`]: `rooms`, `send`, `history`, `search`, `tail` (stdout only);
 //! - [`chat`]: the interactive client;
 //! - [`render`]: every line printed, the only place with colours, and the
 //!   neutralising of hostile text;
@@ -69,6 +69,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::History { auth, room, limit, json } => {
             scripted::history(scripted::Who::new(server, auth, user), room, limit, json).await?;
+        }
+        Command::Search { auth, room, limit, json, words } => {
+            scripted::search(scripted::Who::new(server, auth, user), room, limit, json, words).await?;
         }
         Command::Tail { auth, room, json } => {
             scripted::tail(scripted::Who::new(server, auth, user), room, json).await?

@@ -1,4 +1,4 @@
-//! The scriptable commands: `rooms`, `send`, `history`, `tail`. Data goes to
+//! The scriptable commands: `rooms`, `send`, `history`, `search`, `tail`. Data goes to
 //! stdout, one item per line; notes go to stderr; nothing ever prompts.
 //!
 //! They act as an account chosen explicitly (see
@@ -9,7 +9,7 @@
 use std::io::{IsTerminal, Read, Write};
 
 use anyhow::{Context, Result};
-use chat_api::{ErrorCode, MessageText, RoomId, RoomName, ServerEvent, UserName};
+use chat_api::{ErrorCode, MessageText, RoomId, RoomName, SearchQuery, ServerEvent, UserName};
 use chat_client::{ServerUrl, Session, SessionEvent, SessionEvents, SessionOptions};
 
 use super::{
@@ -148,6 +148,31 @@ pub(crate) async fn history(who: Who, room: RoomName, limit: u32, json: bool) ->
         if writeln!(out, "{line}").is_err() {
             break; // The reader went away (e.g. `| head`): that is fine.
         }
+    }
+    Ok(())
+}
+
+/// `search`: the matches, newest first, each with its conversation. It
+/// joins nothing: search covers every room anyone may join and the user's
+/// own direct conversations without membership.
+pub(crate) async fn search(who: Who, room: Option<RoomName>, limit: u32, json: bool, words: Vec<String>) -> Result<()> {
+    let query = SearchQuery::parse(&words.join(" "))
+        .map_err(|error| CliError::Usage(format!("cannot search for this: {error}")))?;
+    let (session, _events, credentials) = connect(who).await?;
+    let room = room.map(|room| room.id());
+    let found = session.search_messages(&query, room.as_ref(), None, Some(limit)).await.context("searching")?;
+    session.close();
+    let painter = Painter::for_stdout();
+    let view = View { me: credentials.username.as_ref(), current_room: None, time: TimeStyle::Full };
+    let mut out = std::io::stdout().lock();
+    for message in &found.messages {
+        let line = if json { serde_json::to_string(message)? } else { painter.message(message, &view) };
+        if writeln!(out, "{line}").is_err() {
+            break; // The reader went away (e.g. `| head`): that is fine.
+        }
+    }
+    if found.has_more {
+        eprintln!("{}", Painter::for_stderr().notice(&format!("more than {limit} found; --limit shows more")));
     }
     Ok(())
 }

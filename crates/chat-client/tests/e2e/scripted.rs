@@ -23,8 +23,9 @@ async fn sent_messages_come_back_in_the_history() {
     assert_success(&history);
     let lines: Vec<String> = stdout(&history).lines().map(str::to_owned).collect();
     assert_eq!(lines.len(), 2, "{lines:?}");
-    assert!(lines[0].ends_with("<alice> hello world"), "{lines:?}");
-    assert!(lines[1].ends_with("<alice> from stdin"), "{lines:?}");
+    // Each message ends with its id, for replying and reacting.
+    assert!(lines[0].ends_with(&format!("<alice> hello world  #{first_id}")), "{lines:?}");
+    assert!(lines[1].ends_with(&format!("<alice> from stdin  #{second_id}")), "{lines:?}");
 
     let json = alice.run(&["history", "--room", "general", "--json"], "").await;
     assert_success(&json);
@@ -78,8 +79,8 @@ async fn tail_prints_messages_and_events_as_they_arrive() {
 
     assert_success(&alice.run(&["send", "--room", "general", "first"], "").await);
     assert_success(&alice.run(&["send", "--room", "general", "second"], "").await);
-    tail.stdout_line(|l| l.ends_with("<alice> first")).await;
-    tail.stdout_line(|l| l.ends_with("<alice> second")).await;
+    tail.stdout_line(|l| l.contains("<alice> first  #")).await;
+    tail.stdout_line(|l| l.contains("<alice> second  #")).await;
     // `send` joins and leaves, and tail shows that too.
     assert!(tail.seen_stdout.iter().any(|l| l.contains("alice joined #general")), "{:?}", tail.seen_stdout);
 
@@ -191,4 +192,27 @@ async fn reading_commands_never_create_rooms() {
     assert_exit(&bob.run(&["history", "--room", "fresh"], "").await, 7);
     assert_exit(&bob.run(&["send", "--room", "fresh", "anyone?"], "").await, 7);
     assert!(!rooms().await.to_lowercase().contains("fresh"), "{}", rooms().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_prints_matches_newest_first_with_their_room() {
+    let server = TestServer::spawn().await;
+    let cli = Cli::new(&server);
+    cli.login("bob", "bob123").await;
+    for (room, text) in [("general", "the deployment finished"), ("ops", "deploying again"), ("ops", "lunch")] {
+        assert_success(&cli.run(&["send", "--room", room, "--create", text], "").await);
+    }
+    let output = cli.run(&["search", "deploy"], "").await;
+    assert_success(&output);
+    let lines: Vec<String> = stdout(&output).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].contains("#ops <bob> deploying again"), "{lines:?}");
+    assert!(lines[1].contains("#general <bob> the deployment finished"), "{lines:?}");
+
+    let output = cli.run(&["search", "deploy", "--room", "general", "--json"], "").await;
+    assert_success(&output);
+    let found: Vec<Message> =
+        stdout(&output).lines().map(|line| serde_json::from_str(line).expect("a message per line")).collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].text.as_str(), "the deployment finished");
 }
