@@ -1,12 +1,15 @@
 //! What the user's clicks and keys do on the chat screen (the message box
-//! is `composer`'s, moderation is `moderation`'s). Lists use one listener
-//! on the list, not one per item.
+//! is `composer`'s, the buttons on messages `message_actions`', search
+//! `search`'s, the topic `topic`'s, moderation `moderation`'s). Lists use
+//! one listener on the list, not one per item.
 
 use std::rc::Rc;
 
 use wasm_bindgen_futures::spawn_local;
 
-use crate::{app::App, composer, dom, messages, profile, rooms};
+use crate::{
+    app::App, compose, composer, direct, dom, message_actions, messages, profile, rooms, search, topic, unread,
+};
 
 pub(crate) fn wire(app: &Rc<App>) {
     let view = &app.view;
@@ -35,6 +38,26 @@ pub(crate) fn wire(app: &Rc<App>) {
     }
     {
         let app = app.clone();
+        dom::on(&view.directs.clone(), "click", move |event| {
+            let Some(user) = rooms::target_element(&event).and_then(|target| direct::clicked(&target)) else {
+                return;
+            };
+            let app = app.clone();
+            spawn_local(async move { direct::open(&app, &user).await });
+        });
+    }
+    {
+        let app = app.clone();
+        dom::on(&view.direct_form.clone(), "submit", move |event| {
+            event.prevent_default();
+            let Some(user) = direct::typed_user(&app) else { return };
+            app.view.direct_user.set_value("");
+            let app = app.clone();
+            spawn_local(async move { direct::open(&app, &user).await });
+        });
+    }
+    {
+        let app = app.clone();
         dom::on(&view.create_form.clone(), "submit", move |event| {
             event.prevent_default();
             let Some(name) = rooms::typed_room_name(&app) else { return };
@@ -54,7 +77,9 @@ pub(crate) fn wire(app: &Rc<App>) {
         let app = app.clone();
         dom::on(&view.older.clone(), "click", move |_| {
             let app = app.clone();
-            spawn_local(async move { messages::load_older(&app).await });
+            spawn_local(async move {
+                messages::load_older(&app).await;
+            });
         });
     }
     {
@@ -62,7 +87,9 @@ pub(crate) fn wire(app: &Rc<App>) {
         dom::on(&view.messages.clone(), "scroll", move |_| {
             if app.view.messages.scroll_top() < 40 && !app.view.older.hidden() && !app.view.older.disabled() {
                 let app = app.clone();
-                spawn_local(async move { messages::load_older(&app).await });
+                spawn_local(async move {
+                    messages::load_older(&app).await;
+                });
             }
         });
     }
@@ -86,4 +113,9 @@ pub(crate) fn wire(app: &Rc<App>) {
         });
     }
     composer::wire(app);
+    compose::wire(app);
+    message_actions::wire(app);
+    search::wire(app);
+    topic::wire(app);
+    unread::wire(app);
 }

@@ -1,6 +1,6 @@
-//! The chat screen's life: connect with the stored token, join `general`,
-//! then turn each session event into a change on the page until the user
-//! logs out or the server ends the session.
+//! The chat screen's life: connect with the stored token, rejoin the
+//! user's rooms (`my_rooms`), then turn each session event into a change on
+//! the page until the user logs out or the server ends the session.
 //!
 //! The session (from `chat_client`) does the hard part: it reconnects by
 //! itself and delivers missed messages exactly once. The page only mirrors
@@ -13,7 +13,7 @@ use std::{
     time::Duration,
 };
 
-use chat_api::{Message, MessageId, RoomId, RoomInfo, RoomName, ServerEvent};
+use chat_api::{MessageId, RoomId, RoomInfo, ServerEvent};
 use chat_client::{
     ConnectError, RestClient, ServerUrl, Session, SessionEvent, SessionEvents, SessionOptions, backoff::Backoff,
 };
@@ -22,10 +22,17 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::Element;
 
 use crate::{
-    actions, announcements, dom, login, messages, moderation, notices, presence, rooms,
+    actions, announcements,
+    compose::Compose,
+    direct::{self, Direct},
+    direct_sync, dom, edits, login, mentions, messages, moderation, notices, presence, reactions, rooms,
+    search::Search,
     storage::{self, Account},
+    topic, unread,
     view::{self, View},
 };
+
+pub(crate) use crate::log::RoomLog;
 
 /// The server the page was served from: the app talks to nothing else.
 pub(crate) fn server() -> ServerUrl {
@@ -57,18 +64,20 @@ pub(crate) struct State {
     pub(crate) presence: HashMap<RoomId, BTreeSet<String>>,
     /// Who is typing in each room, until when (ms since the epoch).
     pub(crate) typing: HashMap<RoomId, BTreeMap<String, f64>>,
+    /// The user's direct conversations.
+    pub(crate) directs: BTreeMap<RoomId, Direct>,
+    /// Unread counts per room and conversation (absent: none).
+    pub(crate) unread: HashMap<RoomId, unread::Counts>,
+    /// The newest read marker sent or heard of, per room.
+    pub(crate) marked: HashMap<RoomId, MessageId>,
+    /// What the message box is for.
+    pub(crate) compose: Compose,
+    /// The search on screen.
+    pub(crate) search: Option<Search>,
     /// Set while the session has ended and the user may come back.
     pub(crate) come_back: Option<oneshot::Sender<()>>,
     /// Set once the user logged out: nothing more to do.
     pub(crate) closed: bool,
-}
-
-/// One room's messages.
-#[derive(Default)]
-pub(crate) struct RoomLog {
-    pub(crate) messages: BTreeMap<MessageId, Message>,
-    /// Whether older messages may exist before the first one held.
-    pub(crate) has_more: bool,
 }
 
 impl State {
@@ -112,8 +121,10 @@ pub(crate) fn start(root: &Element, account: Account) {
         moderation::build(&app);
         set_connection("connected");
         app.load_rooms().await;
-        rooms::open(&app, &RoomName::parse("general").unwrap_or_else(|_| wasm_bindgen::throw_str("room name"))).await;
+        rooms::rejoin_mine(&app).await;
+        direct::load(&app).await;
         presence::expire_typing_forever(Rc::downgrade(&app));
+        direct_sync::run_forever(Rc::downgrade(&app));
         run(app, events).await;
     });
 }
@@ -195,7 +206,11 @@ impl App {
                     notices::show("Some older messages were missed while away; scroll up to load them.");
                 }
                 let app = self.clone();
-                spawn_local(async move { app.load_rooms().await });
+                spawn_local(async move {
+                    app.load_rooms().await;
+                    direct_sync::sync(&app).await;
+                    unread::read_current(&app);
+                });
             }
             SessionEvent::TokenRejected => {
                 self.state.borrow_mut().closed = true;
@@ -252,6 +267,15 @@ impl App {
             ServerEvent::UserStoppedTyping(typing) => {
                 presence::typing_stopped(self, &typing.room_id, typing.username.as_str())
             }
+            ServerEvent::MessageEdited(edit) => {
+                edits::edited(self, &edit.room_id, edit.message_id, &edit.text, edit.edited_at)
+            }
+            ServerEvent::MessageDeleted(gone) => edits::deleted(self, &gone.room_id, gone.message_id),
+            ServerEvent::ReactionAdded(change) => reactions::changed(self, &change, true),
+            ServerEvent::ReactionRemoved(change) => reactions::changed(self, &change, false),
+            ServerEvent::ReadMarkerUpdated(marker) => unread::marker_updated(self, &marker),
+            ServerEvent::Mentioned(mention) => mentions::elsewhere(self, &mention.message),
+            ServerEvent::RoomUpdated(update) => topic::updated(self, update),
         }
     }
 }

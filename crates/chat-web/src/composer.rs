@@ -9,7 +9,11 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::KeyboardEvent;
 
-use crate::{app::App, dom, notices};
+use crate::{
+    app::App,
+    compose::{self, Compose},
+    dom, edits, notices,
+};
 
 /// A new `start_typing` no sooner than this after the last (the server
 /// keeps a typing notice alive for 5 s).
@@ -61,17 +65,28 @@ fn send(app: &Rc<App>, typing: &Rc<Typing>) {
         Ok(text) => text,
         Err(error) => return notices::show(&format!("That message cannot be sent: {error}")),
     };
-    // Cleared at once so the next message can be typed; put back if the
-    // server refuses it.
+    // Cleared at once so the next message can be typed; put back (with
+    // its purpose) if the server refuses it.
     app.view.message_box.set_value("");
     typing.sent_at.set(0.0);
+    let mode = compose::take(app);
     let app = app.clone();
     spawn_local(async move {
-        match app.session.send_message(&room, &text).await {
-            Ok(_) => notices::clear(),
+        let sent = match &mode {
+            Compose::Edit { room, id } => app.session.edit_message(*id, &text).await.map(|done| {
+                edits::edited(&app, room, *id, &text, done.edited_at);
+            }),
+            Compose::Reply { room: replied_in, to } if *replied_in == room => {
+                app.session.send_reply(&room, &text, *to).await.map(drop)
+            }
+            _ => app.session.send_message(&room, &text).await.map(drop),
+        };
+        match sent {
+            Ok(()) => notices::clear(),
             Err(error) => {
                 if app.view.message_box.value().is_empty() {
                     app.view.message_box.set_value(text.as_str());
+                    compose::restore(&app, mode);
                 }
                 notices::show(&notices::call_failed(&error));
             }

@@ -110,3 +110,21 @@ pub(crate) fn set_text(id: &str, text: &str) {
         element.set_text_content(Some(text));
     }
 }
+
+/// The `data-room` of the list item whose button has the keyboard focus,
+/// so a list that is redrawn can give it back ([`refocus_item`]).
+pub(crate) fn focused_item(list: &Element) -> Option<String> {
+    let active = document().active_element()?;
+    if !list.contains(Some(&active)) {
+        return None;
+    }
+    active.closest("li[data-room]").ok()??.get_attribute("data-room")
+}
+
+/// Focuses the button of item `room` again after a redraw.
+pub(crate) fn refocus_item(list: &Element, room: Option<String>) {
+    let Some(room) = room else { return };
+    if let Some(button) = find::<web_sys::HtmlElement>(list, &format!("li[data-room=\"{room}\"] button")) {
+        let _ = button.focus();
+    }
+}

@@ -13,9 +13,16 @@
 //!   the per-room state; [`view`]: the chat screen's skeleton.
 //! - [`login`]: the sign-in form; [`storage`]: the account in
 //!   `localStorage`.
-//! - [`rooms`], [`messages`], [`presence`] (and typing), [`composer`],
-//!   [`announcements`], [`profile`] with [`avatar`], [`moderation`]:
-//!   the parts of the screen; [`actions`] wires the clicks.
+//! - [`rooms`] (rejoined from `my_rooms`), [`direct`] conversations (kept
+//!   current by [`direct_sync`]), [`messages`] (each drawn by
+//!   [`message_item`] from a room's [`log`]), [`presence`] (and typing),
+//!   [`composer`] with [`compose`] (new, reply or edit), [`announcements`],
+//!   [`profile`] with [`avatar`], [`moderation`], [`search`], [`topic`]:
+//!   the parts of the screen; [`actions`] and [`message_actions`] wire the
+//!   clicks.
+//! - What changes messages after they arrive: [`edits`] (edit, delete),
+//!   [`reactions`], [`mentions`]; and [`unread`] counts with the read
+//!   marker.
 //! - [`notices`]: errors and endings in words; [`dom`]: element helpers.
 //!
 //! `scripts/build-web.sh` builds the bundle the server serves at `/`.
@@ -24,16 +31,28 @@ mod actions;
 mod announcements;
 mod app;
 mod avatar;
+mod compose;
 mod composer;
+mod direct;
+mod direct_sync;
 mod dom;
+mod edits;
+mod log;
 mod login;
+mod mentions;
+mod message_actions;
+mod message_item;
 mod messages;
 mod moderation;
 mod notices;
 mod presence;
 mod profile;
+mod reactions;
 mod rooms;
+mod search;
 mod storage;
+mod topic;
+mod unread;
 mod view;
 
 use wasm_bindgen::prelude::wasm_bindgen;
