@@ -169,3 +169,48 @@ export async function eventually(what, check) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** The list item of the message with exactly this text (the newest, if several). */
+export function messageItem(page, text) {
+  return page.locator("#messages li.message").filter({ has: page.locator(".text", { hasText: text }) }).last();
+}
+
+/**
+ * Waits until the unread badge of room or conversation `id` (`general`,
+ * `dm:alice:bob`) reads `unread`, with `mentions` of them mentioning the
+ * user when given; 0 means the badge is hidden.
+ */
+export function unreadBadge(page, id, unread, mentions) {
+  return until(
+    page,
+    `the unread badge of ${id} at ${unread}${mentions === undefined ? "" : ` (${mentions} mentions)`}`,
+    ([id, unread, mentions]) => {
+      const badge = document.querySelector(`nav li[data-room="${id}"] .unread[data-unread]`);
+      if (!badge) return false;
+      const shown = unread === 0 ? badge.hidden : !badge.hidden && badge.dataset.unread === String(unread);
+      return shown && (mentions === null || badge.dataset.mentions === String(mentions));
+    },
+    [id, unread, mentions ?? null],
+  );
+}
+
+/** The id of the direct conversation between two users. */
+export function directId(one, other) {
+  return `dm:${[one.toLowerCase(), other.toLowerCase()].sort().join(":")}`;
+}
+
+/** Opens the direct conversation with `user` from the "Message a user" form. */
+export async function openDirect(page, user) {
+  const form = page.getByRole("form", { name: "Message a user" });
+  await form.getByLabel("Username to message", { exact: true }).fill(user);
+  await form.getByRole("button", { name: "Message", exact: true }).click();
+  const me = await page.locator("#me").textContent();
+  await until(
+    page,
+    `the conversation with ${user} on screen`,
+    ([id, user]) =>
+      document.querySelector(`#directs li[data-room="${id}"]`)?.getAttribute("aria-current") === "true" &&
+      document.querySelector("#room-title")?.textContent === user,
+    [directId(me, user), user],
+  );
+}

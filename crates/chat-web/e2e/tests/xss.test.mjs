@@ -2,7 +2,17 @@
 // never turned into elements.
 import assert from "node:assert/strict";
 import { scenario } from "../harness/scenario.mjs";
-import { login, messages, notice, seeMessage, sendMessage, until, visible } from "../harness/helpers.mjs";
+import {
+  joinRoom,
+  login,
+  messageItem,
+  messages,
+  notice,
+  seeMessage,
+  sendMessage,
+  until,
+  visible,
+} from "../harness/helpers.mjs";
 
 const payloads = [
   `<img src=x onerror="window.__pwned=1">`,
@@ -52,6 +62,23 @@ scenario("markup, script links and direction overrides stay literal text", async
   assert.equal(bidi[0], "\u202Egnp.exe");
   assert.ok(["isolate", "isolate-override", "plaintext"].includes(bidi[1]), `bidi isolated (${bidi[1]})`);
 
+  // A reply quotes it, a search finds it, and a mention elsewhere shows it:
+  // as text each time.
+  await messageItem(admin, payloads[0]).getByRole("button", { name: "Reply", exact: true }).click();
+  await sendMessage(admin, "quoting it");
+  await until(alice, "the quote as text", (text) =>
+    document.querySelector("#messages li.message[data-reply-to] .reply-quote")?.textContent === `↪ alice: ${text}`, payloads[0]);
+  const search = admin.getByRole("search", { name: "Search" });
+  await search.getByLabel("Search messages", { exact: true }).fill("onerror");
+  await search.getByRole("button", { name: "Search", exact: true }).click();
+  await until(admin, "the search result as text", (text) =>
+    [...document.querySelectorAll("#search-list li.result .text")].some((t) => t.textContent === text), payloads[0]);
+  await joinRoom(admin, "elsewhere");
+  await sendMessage(admin, `@alice ${payloads[1]}`);
+  await until(alice, "the mention banner as text", (text) =>
+    [...document.querySelectorAll('.mentioned[role="status"]')].some((b) => b.textContent.includes(text)), payloads[1]);
+  await joinRoom(admin, "general");
+
   // A display name, as its owner saves it and as someone else sees it.
   await alice.getByRole("button", { name: "Profile", exact: true }).click();
   const own = await visible(alice.getByRole("dialog", { name: "Profile" }));
@@ -75,12 +102,13 @@ scenario("markup, script links and direction overrides stay literal text", async
 
   // Room names: the protocol allows only letters, digits, '-' and '_', so
   // the page refuses markup before it reaches the server, and says so.
+  const rooms = await alice.locator("#rooms li[data-room]").count();
   for (const name of [payloads[0], payloads[2]]) {
     const form = alice.getByRole("form", { name: "Create room" });
     await form.getByLabel("New room name", { exact: true }).fill(name);
     await form.getByRole("button", { name: "Create", exact: true }).click();
     await notice(alice, "room name");
-    assert.equal(await alice.locator("nav li[data-room]").count(), 1, "no new room");
+    assert.equal(await alice.locator("#rooms li[data-room]").count(), rooms, "no new room");
   }
 
   for (const someone of [alice, admin]) await assertInert(someone);
