@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use chat_api::{Message, MessageId, RoomId, UserName, rpc::DirectChat};
+use chat_api::{ErrorCode, Message, MessageId, RoomId, UserName, rpc::DirectChat};
 use web_sys::Element;
 
 use crate::{
@@ -114,6 +114,9 @@ pub(crate) async fn open(app: &Rc<App>, user: &UserName) {
     }
     let answer = match app.session.open_direct(user, None).await {
         Ok(answer) => answer,
+        // Blocked: said as plainly as the server says it, no more.
+        Err(error) if error.is(ErrorCode::Forbidden) => return notices::show(&format!("You cannot write to {user}.")),
+        Err(error) if error.is(ErrorCode::NotFound) => return notices::show(&format!("There is no user {user}.")),
         Err(error) => return notices::show(&notices::call_failed(&error)),
     };
     {

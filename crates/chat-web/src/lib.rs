@@ -17,9 +17,9 @@
 //!   current by [`direct_sync`]), [`messages`] (each drawn by
 //!   [`message_item`] from a room's [`log`]), [`presence`] (and typing),
 //!   [`composer`] with [`compose`] (new, reply or edit), [`announcements`],
-//!   [`profile`] with [`avatar`], [`moderation`], [`search`], [`topic`]:
-//!   the parts of the screen; [`actions`] and [`message_actions`] wire the
-//!   clicks.
+//!   [`profile`] with [`avatar`] and [`profile_actions`], [`moderation`],
+//!   [`search`], [`topic`]: the parts of the screen; [`actions`] and
+//!   [`message_actions`] wire the clicks.
 //! - What changes messages after they arrive: [`edits`] (edit, delete),
 //!   [`reactions`], [`mentions`]; and [`unread`] counts with the read
 //!   marker.
@@ -47,6 +47,7 @@ mod moderation;
 mod notices;
 mod presence;
 mod profile;
+mod profile_actions;
 mod reactions;
 mod rooms;
 mod search;

@@ -1,4 +1,5 @@
-//! The profile dialog: anyone's cat and names; one's own can be edited.
+//! The profile dialog: anyone's cat and names; one's own can be edited,
+//! someone else's offers a direct conversation and blocking.
 
 use std::rc::Rc;
 
@@ -10,7 +11,7 @@ use crate::{
     app::App,
     avatar,
     dom::{self, el, labelled},
-    notices,
+    notices, profile_actions,
 };
 
 /// Opens `username`'s profile.
@@ -19,13 +20,20 @@ pub(crate) fn open(app: &Rc<App>, username: &str) {
     let app = app.clone();
     spawn_local(async move {
         match app.session.get_profile(&user).await {
-            Ok(profile) => show(&app, &profile),
+            Ok(profile) => {
+                let own = profile.username.as_str().eq_ignore_ascii_case(&app.account.username);
+                // Unknown (the call failed) reads as not blocked: blocking
+                // again changes nothing.
+                let blocked = !own
+                    && app.session.list_blocked().await.is_ok_and(|list| list.iter().any(|u| u.key() == user.key()));
+                show(&app, &profile, blocked)
+            }
             Err(error) => notices::show(&notices::call_failed(&error)),
         }
     });
 }
 
-fn show(app: &Rc<App>, profile: &Profile) {
+fn show(app: &Rc<App>, profile: &Profile, blocked: bool) {
     let dialog = &app.view.profile;
     dom::clear(dialog);
     let own = profile.username.as_str() == app.account.username;
@@ -85,7 +93,7 @@ fn show(app: &Rc<App>, profile: &Profile) {
         });
         buttons.child(save)
     } else {
-        buttons
+        buttons.children(profile_actions::buttons(app, &profile.username, blocked, dialog))
     };
     body = body.child(buttons.child(close.clone()));
     let _ = dialog.append_child(&body.build());

@@ -7,6 +7,7 @@ import {
   directId,
   login,
   messages,
+  notice,
   openDirect,
   presence,
   seeMessage,
@@ -57,4 +58,34 @@ scenario("two browsers talk in a direct conversation, with unread badges", async
   const moderator = await page("moderator");
   await login(moderator, "moderator", "mod123");
   assert.equal(await moderator.locator(`#directs li[data-room="${id}"]`).count(), 0);
+});
+
+scenario("a profile starts a conversation, and a block stops one", async ({ page }) => {
+  const alice = await page("alice");
+  const bob = await page("bob");
+  await login(alice, "alice", "alice123");
+  await login(bob, "bob", "bob123");
+  const dialog = bob.getByRole("dialog", { name: "Profile" });
+
+  // Bob blocks alice from her profile.
+  await bob.locator('#presence li[data-user="alice"] button').click();
+  await dialog.getByRole("button", { name: "Block", exact: true }).click();
+  await notice(bob, "alice is blocked");
+
+  // Alice cannot open a conversation with him; nothing else is said.
+  await alice.getByRole("form", { name: "Message a user" }).getByLabel("Username to message").fill("bob");
+  await alice.getByRole("form", { name: "Message a user" }).getByRole("button", { name: "Message" }).click();
+  await notice(alice, "You cannot write to bob.");
+  assert.equal(await alice.locator(`#directs li[data-room="${directId("alice", "bob")}"]`).count(), 0);
+
+  // Unblocked, her profile's "Message" opens the conversation for him, and she can write.
+  await bob.locator('#presence li[data-user="alice"] button').click();
+  await dialog.getByRole("button", { name: "Unblock", exact: true }).click();
+  await notice(bob, "alice is no longer blocked");
+  await bob.locator('#presence li[data-user="alice"] button').click();
+  await dialog.getByRole("button", { name: "Message", exact: true }).click();
+  await until(bob, "the conversation on screen", () => document.querySelector("#room-title")?.textContent === "alice");
+  await openDirect(alice, "bob");
+  await sendMessage(alice, "thanks for unblocking me");
+  await seeMessage(bob, "thanks for unblocking me", "alice");
 });
