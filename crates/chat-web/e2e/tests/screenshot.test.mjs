@@ -1,12 +1,23 @@
 // The picture of the main screen in the docs: two people chatting at
-// 1280x800. Saved as an artifact on every run; UPDATE_SCREENSHOT=1 also
+// 1280x800, with a topic, a reaction, a reply and an unread direct
+// message. Saved as an artifact on every run; UPDATE_SCREENSHOT=1 also
 // refreshes docs/images/web-client.png.
 import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { scenario } from "../harness/scenario.mjs";
 import { artifacts, repo } from "../harness/paths.mjs";
-import { joinRoom, login, seeMessage, sendMessage, until } from "../harness/helpers.mjs";
+import {
+  directId,
+  joinRoom,
+  login,
+  messageItem,
+  openDirect,
+  seeMessage,
+  sendMessage,
+  unreadBadge,
+  until,
+} from "../harness/helpers.mjs";
 
 scenario("a screenshot of two people chatting", async ({ page }) => {
   const size = { viewport: { width: 1280, height: 800 }, timezoneId: "UTC", colorScheme: "light" };
@@ -16,6 +27,11 @@ scenario("a screenshot of two people chatting", async ({ page }) => {
   await login(bob, "bob", "bob123");
   await joinRoom(bob, "rust");
   await joinRoom(alice, "rust");
+
+  await bob.getByRole("button", { name: "Set topic", exact: true }).click();
+  await bob.getByLabel("Topic", { exact: true }).fill("Rust, WebAssembly, and this chat's own code");
+  await bob.getByRole("button", { name: "Save topic", exact: true }).click();
+  await until(alice, "the topic", () => document.querySelector("#room-topic")?.textContent.startsWith("Rust,"));
 
   const lines = [
     [bob, "Anyone tried the web client yet?"],
@@ -27,6 +43,19 @@ scenario("a screenshot of two people chatting", async ({ page }) => {
     await sendMessage(who, text);
     await seeMessage(who === alice ? bob : alice, text);
   }
+  // A reaction, a reply with its quote, and an unread direct message.
+  await messageItem(bob, lines[3][1]).getByRole("button", { name: "React", exact: true }).click();
+  await bob.getByRole("button", { name: "React with 🎉" }).click();
+  await messageItem(bob, lines[1][1]).getByRole("button", { name: "Reply", exact: true }).click();
+  await sendMessage(bob, "@alice the same reconnect code, nice");
+  await seeMessage(alice, "@alice the same reconnect code, nice", "bob");
+  await until(alice, "the reaction", () => document.querySelector("#messages button.reaction"));
+  const moderator = await page("moderator", size);
+  await login(moderator, "moderator", "mod123");
+  await openDirect(moderator, "alice");
+  await sendMessage(moderator, "Could you review the release notes?");
+  await unreadBadge(alice, directId("alice", "moderator"), 1);
+
   await bob.getByLabel("Message", { exact: true }).pressSequentially("Nice");
   await until(alice, "bob's typing notice", () => document.querySelector("#typing")?.textContent === "bob is typing…");
   await alice.getByLabel("Message", { exact: true }).focus();
