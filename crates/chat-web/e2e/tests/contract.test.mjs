@@ -32,7 +32,22 @@ scenario("the main screen has the promised landmarks, ids, labels and controls",
   await visible(create.getByLabel("New room name", { exact: true }));
   await visible(create.getByRole("button", { name: "Create", exact: true }));
 
+  const unread = general.locator("span.unread[data-unread][data-mentions]");
+  assert.ok(await unread.isHidden(), "no unread badge at zero");
+  const direct = rooms.getByRole("form", { name: "Message a user" });
+  await visible(direct.getByLabel("Username to message", { exact: true }));
+  await visible(direct.getByRole("button", { name: "Message", exact: true }));
+  assert.equal(await rooms.locator("ul#directs").count(), 1);
+  const search = alice.getByRole("search", { name: "Search" });
+  assert.equal(await search.evaluate((form) => form.tagName), "FORM");
+  await visible(search.getByLabel("Search messages", { exact: true }));
+  await visible(search.getByRole("button", { name: "Search", exact: true }));
+  assert.ok(await alice.getByRole("region", { name: "Search results" }).isHidden(), "no results before a search");
+
   const room = alice.getByRole("region", { name: "Room" });
+  await visible(room.getByRole("button", { name: "Set topic", exact: true }));
+  assert.equal(await room.locator("p#room-topic").count(), 1);
+  assert.ok(await room.locator("#composer-mode").isHidden(), "a new message, not a reply or an edit");
   await visible(room.getByRole("button", { name: "Leave room", exact: true }));
   const log = room.locator('ol#messages[role="log"][aria-label="Messages"]');
   assert.equal(await log.count(), 1);
@@ -83,6 +98,10 @@ scenario("the main screen has the promised landmarks, ids, labels and controls",
   await login(bob, "bob", "bob123");
   await sendMessage(bob, "look at my cat");
   await seeMessage(alice, "look at my cat", "bob");
+  // Someone else's message offers Reply and React, not Edit or Delete.
+  const theirs = alice.locator('#messages li.message[data-author="bob"]').last();
+  for (const name of ["Reply", "React"]) assert.equal(await theirs.getByRole("button", { name, exact: true }).count(), 1);
+  for (const name of ["Edit", "Delete"]) assert.equal(await theirs.getByRole("button", { name, exact: true }).count(), 0);
   await alice.locator('#messages li.message[data-author="bob"] .author').click();
   await until(alice, "bob's profile", () => document.querySelector("dialog[open]")?.textContent.includes("bob"));
   await visible(dialog.locator('svg.avatar[role="img"]'));
@@ -93,6 +112,7 @@ scenario("the main screen has the promised landmarks, ids, labels and controls",
     assert.ok(await field.isDisabled(), "read-only");
   }
   assert.equal(await dialog.getByRole("button", { name: "Save", exact: true }).count(), 0, "nothing to save");
+  for (const name of ["Message", "Block"]) await visible(dialog.getByRole("button", { name, exact: true }));
   await dialog.getByRole("button", { name: "Close", exact: true }).click();
   await dialog.waitFor({ state: "hidden" });
 
