@@ -143,13 +143,13 @@ mod tests {
     use super::*;
 
     fn msg(id: i64) -> Message {
-        Message {
-            message_id: MessageId(id),
-            room_id: RoomId::general(),
-            username: UserName::parse("alice").unwrap(),
-            text: MessageText::parse(&format!("message {id}")).unwrap(),
-            timestamp: Timestamp::from_unix_millis(id * 1000),
-        }
+        Message::plain(
+            MessageId(id),
+            RoomId::general(),
+            UserName::parse("alice").unwrap(),
+            MessageText::parse(&format!("message {id}")).unwrap(),
+            Timestamp::from_unix_millis(id * 1000),
+        )
     }
 
     fn ids(messages: &[Message]) -> Vec<i64> {

@@ -26,8 +26,12 @@ impl Session {
 
     /// Opens (creating if needed) the direct conversation with `user`; with
     /// `since`, `recent_messages` holds what came after it.
+    /// The session remembers the conversation from here on, so that a
+    /// reconnect catches up on it.
     pub async fn open_direct(&self, user: &UserName, since: Option<MessageId>) -> Result<JoinRoomResult, CallError> {
-        Ok(self.client()?.open_direct(user.clone(), since).await?)
+        let answer = self.client()?.open_direct(user.clone(), since).await?;
+        self.shared.rooms.lock().deliver_recovered(&answer.room_id, answer.recent_messages.clone());
+        Ok(answer)
     }
 
     /// This user's direct conversations, most recent activity first.

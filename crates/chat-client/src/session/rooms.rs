@@ -30,10 +30,14 @@ pub(crate) struct JoinTicket {
     pub(crate) was_joined: bool,
 }
 
-/// The session's rooms, in the order they were joined.
+/// The session's rooms, in the order they were joined, and the direct
+/// conversations it has seen. A direct conversation needs no join: its
+/// messages reach every connection of both users, so its cursor starts
+/// with the first message or `open_direct` seen.
 #[derive(Debug, Default)]
 pub(crate) struct Rooms {
     list: Vec<JoinedRoom>,
+    direct: Vec<(RoomId, RoomCursor)>,
 }
 
 impl Rooms {
@@ -89,6 +93,10 @@ impl Rooms {
     /// Sorts a live message: `Some` to show it now, `None` when it is a
     /// repeat, held for a pending join, or for a room the session left.
     pub(crate) fn on_live_message(&mut self, message: Message) -> Option<Message> {
+        if message.room_id.is_direct() {
+            let id = message.message_id;
+            return self.direct_cursor(&message.room_id).observe(id).then_some(message);
+        }
         let room = self.get_mut(&message.room_id)?;
         if let Some(held) = &mut room.held {
             held.push(message);
@@ -97,8 +105,28 @@ impl Rooms {
         room.cursor.observe(message.message_id).then_some(message)
     }
 
-    /// Records messages recovered after a reconnect; returns the new ones.
+    fn direct_cursor(&mut self, id: &RoomId) -> &mut RoomCursor {
+        let index = match self.direct.iter().position(|(known, _)| known == id) {
+            Some(index) => index,
+            None => {
+                self.direct.push((id.clone(), RoomCursor::new()));
+                self.direct.len() - 1
+            }
+        };
+        &mut self.direct[index].1
+    }
+
+    /// The direct conversations seen, with where each resumes.
+    pub(crate) fn direct_resume_points(&self) -> Vec<(RoomId, MessageId)> {
+        self.direct.iter().map(|(id, cursor)| (id.clone(), cursor.resume_point())).collect()
+    }
+
+    /// Records messages recovered after a reconnect (or returned by
+    /// `open_direct`); returns the new ones.
     pub(crate) fn deliver_recovered(&mut self, id: &RoomId, messages: Vec<Message>) -> Vec<Message> {
+        if id.is_direct() {
+            return self.direct_cursor(id).take_new(messages);
+        }
         match self.get_mut(id) {
             Some(room) => room.cursor.take_new(messages),
             None => Vec::new(),
@@ -134,13 +162,13 @@ mod tests {
     use super::*;
 
     fn msg(room: &str, id: i64) -> Message {
-        Message {
-            message_id: MessageId(id),
-            room_id: RoomId::parse(room).unwrap(),
-            username: UserName::parse("bob").unwrap(),
-            text: MessageText::parse("hi").unwrap(),
-            timestamp: Timestamp::from_unix_millis(0),
-        }
+        Message::plain(
+            MessageId(id),
+            RoomId::parse(room).unwrap(),
+            UserName::parse("bob").unwrap(),
+            MessageText::parse("hi").unwrap(),
+            Timestamp::from_unix_millis(0),
+        )
     }
 
     fn ids(messages: &[Message]) -> Vec<i64> {
@@ -205,5 +233,17 @@ mod tests {
         let other = RoomName::parse("pending").unwrap();
         rooms.begin_join(&other);
         assert_eq!(rooms.resume_points().len(), 1);
+    }
+
+    #[test]
+    fn direct_messages_need_no_join_and_repeats_are_dropped() {
+        let mut rooms = Rooms::default();
+        let direct = |id| msg("dm:alice:bob", id);
+        assert!(rooms.on_live_message(direct(4)).is_some());
+        assert!(rooms.on_live_message(direct(4)).is_none());
+        let id = RoomId::parse("dm:alice:bob").unwrap();
+        assert_eq!(ids(&rooms.deliver_recovered(&id, vec![direct(4), direct(6)])), vec![6]);
+        assert_eq!(rooms.direct_resume_points(), vec![(id, MessageId(6))]);
+        assert!(rooms.resume_points().is_empty(), "a conversation is not re-joined");
     }
 }

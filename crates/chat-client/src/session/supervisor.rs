@@ -342,14 +342,15 @@ async fn reconnect(shared: &Shared, token: &mut watch::Receiver<String>, at_once
 async fn rejoin(client: &RpcClient, shared: &Shared) -> Result<(Reconnected, Vec<Message>), ClientError> {
     let targets = shared.rooms.lock().resume_points();
     let mut report = Reconnected { attempts: 0, rooms: Vec::new(), gone: Vec::new(), missed: 0, gaps: Vec::new() };
+    let mut missed = catch_up_direct(client, shared, &mut report).await?;
     if targets.is_empty() {
-        return Ok((report, Vec::new()));
+        report.missed = missed.len();
+        return Ok((report, missed));
     }
     // Joining creates rooms, so first check which still exist: a room
     // deleted during the outage must not be resurrected.
     let (rooms, more) = super::room_list::all_rooms(client).await?;
     let existing: BTreeSet<RoomId> = rooms.into_iter().map(|room| room.room_id).collect();
-    let mut missed = Vec::new();
     for (name, since) in targets {
         let id = name.id();
         // Beyond a listing cut short, a room is assumed to still exist.
@@ -387,6 +388,35 @@ async fn rejoin(client: &RpcClient, shared: &Shared) -> Result<(Reconnected, Vec
     }
     report.missed = missed.len();
     Ok((report, missed))
+}
+
+/// Pages back through each direct conversation seen so far until its
+/// resume point. No join is needed: the new connection already receives
+/// the conversation's live messages, and the cursors drop repeats.
+async fn catch_up_direct(
+    client: &RpcClient,
+    shared: &Shared,
+    report: &mut Reconnected,
+) -> Result<Vec<Message>, ClientError> {
+    let targets = shared.rooms.lock().direct_resume_points();
+    let mut missed = Vec::new();
+    for (id, since) in targets {
+        let mut catch_up = CatchUp::new(since);
+        let mut before = None;
+        loop {
+            let page = client.get_history(id.clone(), before, Some(MAX_HISTORY_LIMIT)).await?;
+            match catch_up.add_history_page(page) {
+                Some(oldest) => before = Some(oldest),
+                None => break,
+            }
+        }
+        let (recovered, truncated) = catch_up.finish();
+        if truncated {
+            report.gaps.push(id.clone());
+        }
+        missed.extend(shared.rooms.lock().deliver_recovered(&id, recovered));
+    }
+    Ok(missed)
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {
