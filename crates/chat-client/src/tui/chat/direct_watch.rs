@@ -1,21 +1,19 @@
-//! Noticing direct messages that the session does not deliver.
+//! What the chat knows of direct conversations: their other participant,
+//! which were opened with `/dm`, and the newest message shown in each.
 //!
-//! The session delivers `message_received` only for rooms it joined with
-//! `join_room`, and a direct conversation is never joined that way, so
-//! direct messages, the user's own included, do not arrive as events (see
-//! /work/briefs/terminal-needs.md). Until they do, the chat asks
-//! `list_direct` every [`POLL_EVERY`] and fetches the history of any
-//! conversation whose newest message it has not shown. Messages are
-//! de-duplicated by id (the ledger), so those that do arrive as events are
-//! shown once either way.
+//! Live direct messages arrive as session events like any room's. What
+//! came in while the user was away does not: the chat asks `list_direct`
+//! once when it starts, says what waits unread, and takes what exists then
+//! as its starting point. Messages are de-duplicated by id (the ledger),
+//! so one fetched with a conversation's history and also delivered live is
+//! shown once.
 
 use std::{collections::HashMap, time::Duration};
 
 use chat_api::{MessageId, RoomId, UserName};
 use tokio::time::Instant;
 
-/// How often `list_direct` is asked: a direct message shows at most this
-/// late.
+/// How long after a failed first look `list_direct` is asked again.
 pub(crate) const POLL_EVERY: Duration = Duration::from_secs(3);
 
 /// The direct conversations this chat knows.
@@ -55,9 +53,10 @@ impl DirectWatch {
         self.next_poll
     }
 
-    /// Whether polling makes sense.
+    /// Whether a look at `list_direct` is still due: until one succeeded
+    /// (live messages cover the rest), and only on a server that has it.
     pub(crate) fn enabled(&self) -> bool {
-        !self.unsupported
+        !self.unsupported && !self.started()
     }
 
     /// The server does not know `list_direct`: stop asking.

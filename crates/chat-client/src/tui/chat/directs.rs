@@ -1,5 +1,5 @@
-//! Direct conversations: `/msg`, `/dm`, `/dms`, and noticing new direct
-//! messages (see [`super::direct_watch`] for why they are polled for).
+//! Direct conversations: `/msg`, `/dm`, `/dms`, and the look at what
+//! waits unread when the chat starts (see [`super::direct_watch`]).
 
 use chat_api::{ErrorCode, Message, MessageId, MessageText, RoomId, UserName, rpc::SendMessageResult};
 
@@ -128,7 +128,7 @@ impl Chat {
     }
 
     /// The user's own message in a direct conversation, from the answer to
-    /// sending it: the session does not echo direct messages.
+    /// sending it, so that it shows even before (or without) the echo.
     pub(super) fn show_own(
         &mut self,
         room: &RoomId,
