@@ -3,6 +3,7 @@
 
 mod direct;
 mod editing;
+mod migration;
 
 mod reactions;
 mod read_markers;
