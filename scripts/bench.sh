@@ -18,6 +18,7 @@
 #   NICE=0               scheduling priority of server and generator (e.g.
 #                        -10 on a machine shared with compile jobs; needs root)
 #   EXTRA_ARGS=""        appended to every chat-bench call
+#   SERVER=path          the server binary (default: this tree's release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,7 +33,8 @@ OUT=${OUT:-target/bench/$(date +%Y%m%d-%H%M%S)}
 EXTRA_ARGS=${EXTRA_ARGS:-}
 NICE=${NICE:-0}
 
-SERVER=target/release/bidirectional-chat-server
+# SERVER may name another build (an older commit, for A/B pairs).
+SERVER=${SERVER:-target/release/bidirectional-chat-server}
 BENCH=target/release/chat-bench
 
 cargo build --release -p bidirectional-chat-server -p bidirectional-chat-bench
