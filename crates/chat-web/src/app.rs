@@ -25,7 +25,7 @@ use crate::{
     actions, announcements,
     compose::Compose,
     direct::{self, Direct},
-    direct_sync, dom, edits, login, mentions, messages, moderation, notices, presence, reactions, rooms,
+    dom, edits, login, mentions, messages, moderation, notices, presence, reactions, rooms,
     search::Search,
     storage::{self, Account},
     topic, unread,
@@ -124,7 +124,6 @@ pub(crate) fn start(root: &Element, account: Account) {
         rooms::rejoin_mine(&app).await;
         direct::load(&app).await;
         presence::expire_typing_forever(Rc::downgrade(&app));
-        direct_sync::run_forever(Rc::downgrade(&app));
         run(app, events).await;
     });
 }
@@ -206,9 +205,12 @@ impl App {
                     notices::show("Some older messages were missed while away; scroll up to load them.");
                 }
                 let app = self.clone();
+                // The session caught up the rooms and the conversations it
+                // knew; the lists bring counts and conversations started
+                // while away.
                 spawn_local(async move {
                     app.load_rooms().await;
-                    direct_sync::sync(&app).await;
+                    direct::load(&app).await;
                     unread::read_current(&app);
                 });
             }

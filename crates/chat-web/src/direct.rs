@@ -1,6 +1,8 @@
 //! Direct conversations: the list under "Direct messages", most recent
 //! activity first with unread badges, and opening one with a user (its id
-//! is `dm:<a>:<b>`; `open_direct` answers like `join_room`).
+//! is `dm:<a>:<b>`; `open_direct` answers like `join_room`). Their
+//! messages need no join: the session delivers them like a room's, and a
+//! conversation someone else starts appears with its first message.
 
 use std::rc::Rc;
 
@@ -29,7 +31,8 @@ pub(crate) fn other_user(room: &RoomId, me: &str) -> Option<UserName> {
     UserName::parse(other).ok()
 }
 
-/// Fetches the conversations with their unread counts.
+/// Fetches the conversations with their unread counts (on sign-in, and
+/// after a reconnect for those started while away).
 pub(crate) async fn load(app: &App) {
     match app.session.list_direct().await {
         Ok(chats) => update(app, &chats),
@@ -40,7 +43,7 @@ pub(crate) async fn load(app: &App) {
 /// Takes `list_direct`'s answer: the conversations, their newest messages
 /// and unread counts. Redraws only on a change, so a refresh that brings
 /// nothing new leaves the lists (and the keyboard focus in them) alone.
-pub(crate) fn update(app: &App, chats: &[DirectChat]) {
+fn update(app: &App, chats: &[DirectChat]) {
     let mut changed = false;
     for chat in chats {
         {

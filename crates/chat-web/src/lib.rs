@@ -13,10 +13,10 @@
 //!   the per-room state; [`view`]: the chat screen's skeleton.
 //! - [`login`]: the sign-in form; [`storage`]: the account in
 //!   `localStorage`.
-//! - [`rooms`] (rejoined from `my_rooms`), [`direct`] conversations (kept
-//!   current by [`direct_sync`]), [`messages`] (each drawn by
-//!   [`message_item`] from a room's [`log`]), [`presence`] (and typing),
-//!   [`composer`] with [`compose`] (new, reply or edit), [`announcements`],
+//! - [`rooms`] (rejoined from `my_rooms`), [`direct`] conversations,
+//!   [`messages`] (each drawn by [`message_item`] from a room's [`log`]),
+//!   [`presence`] (and typing), [`composer`] with [`compose`] (new, reply
+//!   or edit), [`announcements`],
 //!   [`profile`] with [`avatar`] and [`profile_actions`], [`moderation`],
 //!   [`search`], [`topic`]: the parts of the screen; [`actions`] and
 //!   [`message_actions`] wire the clicks.
@@ -34,7 +34,6 @@ mod avatar;
 mod compose;
 mod composer;
 mod direct;
-mod direct_sync;
 mod dom;
 mod edits;
 mod log;

@@ -26,8 +26,8 @@ fn context<'a>(app: &'a App, state: &'a State, room: &RoomId) -> Context<'a> {
     }
 }
 
-/// A message arrived (live, caught up after a reconnect, or found by the
-/// direct conversations' refresh). Each is shown and counted once.
+/// A message arrived (live, or caught up after a reconnect). Each is shown
+/// and counted once.
 pub(crate) fn received(app: &App, message: Message) {
     let room = message.room_id.clone();
     let on_screen = app.state.borrow().current.as_ref() == Some(&room);

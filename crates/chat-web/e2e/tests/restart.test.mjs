@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { scenario } from "../harness/scenario.mjs";
 import { Gate } from "../harness/gate.mjs";
-import { connection, eventually, login, messages, seeMessage } from "../harness/helpers.mjs";
+import { connection, eventually, login, messages, openDirect, seeMessage, sendMessage } from "../harness/helpers.mjs";
 
 scenario("after a server restart the page catches up, each message exactly once", async ({ server, browser, cli }) => {
   // Alice's page reaches the server through a gate, so bob can provably
@@ -46,6 +46,38 @@ scenario("after a server restart the page catches up, each message exactly once"
       [...ids].sort((a, b) => a - b),
       ids,
       "in id order",
+    );
+  } finally {
+    await gate.close();
+  }
+});
+
+scenario("after a server restart a direct conversation catches up too, each message once", async ({ server, browser, page }) => {
+  const gate = await new Gate(server).listen();
+  try {
+    const alice = await browser.newPage(gate, { label: "alice" });
+    await login(alice, "alice", "alice123");
+    const bob = await page("bob");
+    await login(bob, "bob", "bob123");
+    await openDirect(alice, "bob");
+    await openDirect(bob, "alice");
+    await sendMessage(alice, "before the restart");
+    await seeMessage(bob, "before the restart", "alice");
+
+    gate.hold();
+    await server.stop();
+    await connection(alice, "reconnecting…");
+    await server.start();
+    await connection(bob, "connected");
+    await sendMessage(bob, "missed while you were away");
+    await eventually("a reconnect attempt waiting at the gate", () => gate.waitingCount > 0);
+    gate.release();
+    await connection(alice, "connected");
+    await sendMessage(bob, "after the restart");
+    await seeMessage(alice, "after the restart", "bob");
+    assert.deepEqual(
+      (await messages(alice)).map((m) => m.text),
+      ["before the restart", "missed while you were away", "after the restart"],
     );
   } finally {
     await gate.close();
