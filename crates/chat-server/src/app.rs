@@ -17,11 +17,11 @@ use crate::{
 
 /// Shared state of a running server.
 #[derive(Debug, Clone)]
-pub struct AppState(Arc<Shared>);
+pub(crate) struct AppState(Arc<Shared>);
 
 /// What [`AppState`] holds.
 #[derive(Debug)]
-pub struct Shared {
+pub(crate) struct Shared {
     /// The validated configuration.
     pub config: Config,
     /// The database.
@@ -52,7 +52,7 @@ impl Deref for AppState {
 
 impl AppState {
     /// Opens storage, seeds a fresh database and wires every part.
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
+    pub(crate) async fn build(config: Config) -> anyhow::Result<Self> {
         // Install the recorder before anything takes metric handles.
         crate::metrics::handle();
         let data_dir = config.chat.data_dir.clone();

@@ -15,21 +15,32 @@
 //! - [`operator`]: account maintenance from the command line.
 //! - [`app`]: the state handle that ties them together; [`metrics`]: the
 //!   counters behind `GET /metrics`.
+//! - `fuzzing` (feature `fuzzing`): frame dispatch for the fuzz targets.
+//!
+//! Only `auth`, `config`, `logging`, `operator` and `store` are public:
+//! the tests forge tokens and read the database directly.
 //!
 //! [`run`] serves on a bound listener until a shutdown future resolves;
 //! `main` and the tests both call it.
 
-pub mod app;
+// The crate's API: what `main`, the tests, the load generator and the
+// operator tool use. Everything else is private to the crate.
 pub mod auth;
 pub mod config;
-pub mod domain;
-pub mod hub;
 pub mod logging;
-pub mod metrics;
 pub mod operator;
-pub mod service;
 pub mod store;
-pub mod transport;
+
+pub(crate) mod app;
+pub(crate) mod domain;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
+pub(crate) mod hub;
+pub(crate) mod metrics;
+pub(crate) mod service;
+pub(crate) mod transport;
+
+pub use service::seed::DEMO_ACCOUNTS;
 
 use std::{future::Future, time::Duration};
 

@@ -4,7 +4,7 @@ use chat_api::{Avatar, Breed, CatColor, Expression, UserName};
 
 /// A cat picked from the username, so the same name always gets the same
 /// cat (FNV-1a over the case-folded name).
-pub fn default_for(name: &UserName) -> Avatar {
+pub(crate) fn default_for(name: &UserName) -> Avatar {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in name.key().bytes() {
         hash ^= u64::from(byte);

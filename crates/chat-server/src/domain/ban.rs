@@ -5,16 +5,16 @@ use chat_api::Timestamp;
 use crate::store::BanRecord;
 
 /// Longest timed ban; anything longer should be a permanent ban.
-pub const MAX_BAN_SECONDS: u64 = 100 * 365 * 24 * 60 * 60;
+pub(crate) const MAX_BAN_SECONDS: u64 = 100 * 365 * 24 * 60 * 60;
 
 /// Whether `ban` still applies at `now`.
-pub fn is_in_force(ban: &BanRecord, now: Timestamp) -> bool {
+pub(crate) fn is_in_force(ban: &BanRecord, now: Timestamp) -> bool {
     ban.expires_at.is_none_or(|until| until > now)
 }
 
 /// When a ban of `duration_seconds` starting at `now` ends; `None` for a
 /// permanent ban. Errors on a zero or absurd duration.
-pub fn expiry(now: Timestamp, duration_seconds: Option<u64>) -> Result<Option<Timestamp>, String> {
+pub(crate) fn expiry(now: Timestamp, duration_seconds: Option<u64>) -> Result<Option<Timestamp>, String> {
     let Some(seconds) = duration_seconds else { return Ok(None) };
     if seconds == 0 || seconds > MAX_BAN_SECONDS {
         return Err(format!("duration_seconds must be between 1 and {MAX_BAN_SECONDS}; omit it for a permanent ban"));
@@ -24,7 +24,7 @@ pub fn expiry(now: Timestamp, duration_seconds: Option<u64>) -> Result<Option<Ti
 }
 
 /// The human phrase for a ban's end, used in refusals.
-pub fn describe(ban: &BanRecord) -> String {
+pub(crate) fn describe(ban: &BanRecord) -> String {
     match ban.expires_at {
         Some(until) => format!("banned until {until}"),
         None => "banned permanently".to_owned(),

@@ -9,7 +9,7 @@ use chat_api::UserName;
 
 /// Most distinct names taken from one message: each costs a look-up, and
 /// each mentioned user a notification.
-pub const MAX_MENTIONS: usize = 20;
+pub(crate) const MAX_MENTIONS: usize = 20;
 
 fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '-' || c == '_'
@@ -17,7 +17,7 @@ fn is_name_char(c: char) -> bool {
 
 /// The distinct valid usernames mentioned in `text`, in order of first
 /// appearance, at most [`MAX_MENTIONS`].
-pub fn candidates(text: &str) -> Vec<UserName> {
+pub(crate) fn candidates(text: &str) -> Vec<UserName> {
     let mut found: Vec<UserName> = Vec::new();
     let mut previous: Option<char> = None;
     let mut chars = text.char_indices().peekable();

@@ -4,7 +4,7 @@ use chat_api::{Role, UserId};
 
 /// A privileged action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// Disconnect a user.
     Kick,
     /// Ban a user.
@@ -27,7 +27,7 @@ pub enum Action {
 
 impl Action {
     /// The lowest role allowed to take the action at all.
-    pub fn required_role(self) -> Role {
+    pub(crate) fn required_role(self) -> Role {
         match self {
             Action::Kick
             | Action::Ban
@@ -42,7 +42,7 @@ impl Action {
 
 /// Why an action was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum Denied {
+pub(crate) enum Denied {
     /// The actor's role is below the action's requirement.
     #[error("requires the {0} role")]
     RoleTooLow(Role),
@@ -56,7 +56,7 @@ pub enum Denied {
 
 /// The acting or targeted account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Party {
+pub(crate) struct Party {
     /// Account id.
     pub id: UserId,
     /// Role now.
@@ -64,7 +64,7 @@ pub struct Party {
 }
 
 /// Whether `actor` may take an action that has no target user.
-pub fn may(actor: Role, action: Action) -> Result<(), Denied> {
+pub(crate) fn may(actor: Role, action: Action) -> Result<(), Denied> {
     let required = action.required_role();
     if actor < required {
         return Err(Denied::RoleTooLow(required));
@@ -75,7 +75,7 @@ pub fn may(actor: Role, action: Action) -> Result<(), Denied> {
 /// Whether `actor` may take `action` against `target`. Nobody acts on
 /// themselves; a moderator may act only on plain users; an admin on anyone
 /// else.
-pub fn may_act_on(actor: Party, action: Action, target: Party) -> Result<(), Denied> {
+pub(crate) fn may_act_on(actor: Party, action: Action, target: Party) -> Result<(), Denied> {
     may(actor.role, action)?;
     if actor.id == target.id {
         return Err(Denied::SelfTarget);

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 /// What the rule needs to know about a room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RoomFacts {
+pub(crate) struct RoomFacts {
     /// `general` or a configured default room.
     pub permanent: bool,
     /// How long the room has had nobody in it; `None` while somebody is.
@@ -22,7 +22,7 @@ pub struct RoomFacts {
 
 /// Whether the room is due for deletion. `after` is
 /// `chat.empty_room_expiry_secs`; `None` (0 in the file) means never.
-pub fn expires(room: RoomFacts, after: Option<Duration>) -> bool {
+pub(crate) fn expires(room: RoomFacts, after: Option<Duration>) -> bool {
     let Some(after) = after else { return false };
     !room.permanent && !room.written && room.empty_for.is_some_and(|empty| empty >= after)
 }

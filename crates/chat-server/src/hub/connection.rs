@@ -14,11 +14,11 @@ use crate::auth::TokenId;
 
 /// Identifies a connection for its lifetime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ConnId(pub u64);
+pub(crate) struct ConnId(pub u64);
 
 /// Why the server is closing a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CloseReason {
+pub(crate) struct CloseReason {
     /// The WebSocket close code.
     pub code: CloseCode,
     /// The close frame's reason text (at most 123 bytes on the wire).
@@ -27,7 +27,7 @@ pub struct CloseReason {
 
 /// Who is on the other end, as established when the connection opened.
 #[derive(Debug, Clone)]
-pub struct Identity {
+pub(crate) struct Identity {
     /// Account id.
     pub user_id: UserId,
     /// Username.
@@ -43,7 +43,7 @@ pub struct Identity {
 /// Answers of one batch, counted against their connection's outbox byte
 /// budget while the batch runs.
 #[derive(Debug)]
-pub struct HeldAnswers<'a> {
+pub(crate) struct HeldAnswers<'a> {
     outbox: &'a Outbox,
     bytes: usize,
     /// The largest answer so far: what the next one is expected to need.
@@ -57,12 +57,12 @@ impl HeldAnswers<'_> {
     /// beside what is queued and held; false when its own answers leave no
     /// room. A batch's answer thus stays within the budget when its answers
     /// are alike, and exceeds it by at most one answer otherwise.
-    pub async fn has_room(&self) -> bool {
+    pub(crate) async fn has_room(&self) -> bool {
         self.outbox.room_for(self.largest).await
     }
 
     /// Counts another `bytes` of answer.
-    pub fn add(&mut self, bytes: usize) {
+    pub(crate) fn add(&mut self, bytes: usize) {
         self.outbox.hold(bytes);
         self.bytes += bytes;
         self.largest = self.largest.max(bytes);
@@ -78,7 +78,7 @@ impl Drop for HeldAnswers<'_> {
 /// A live connection as the rest of the server sees it: a bounded outbox,
 /// a close signal and the rooms it has joined.
 #[derive(Debug)]
-pub struct Connection {
+pub(crate) struct Connection {
     id: ConnId,
     identity: Identity,
     encoding: Encoding,
@@ -93,7 +93,7 @@ pub struct Connection {
 impl Connection {
     /// A connection with an empty outbox, which its socket writer drains
     /// ([`outbox`](Self::outbox)).
-    pub fn new(id: ConnId, identity: Identity, encoding: Encoding, limits: OutboxLimits) -> Arc<Self> {
+    pub(crate) fn new(id: ConnId, identity: Identity, encoding: Encoding, limits: OutboxLimits) -> Arc<Self> {
         Arc::new(Self {
             id,
             identity,
@@ -107,27 +107,27 @@ impl Connection {
     }
 
     /// Its id.
-    pub fn id(&self) -> ConnId {
+    pub(crate) fn id(&self) -> ConnId {
         self.id
     }
 
     /// Who it belongs to.
-    pub fn identity(&self) -> &Identity {
+    pub(crate) fn identity(&self) -> &Identity {
         &self.identity
     }
 
     /// The encoding it speaks.
-    pub fn encoding(&self) -> Encoding {
+    pub(crate) fn encoding(&self) -> Encoding {
         self.encoding
     }
 
     /// Its user's id.
-    pub fn user_id(&self) -> UserId {
+    pub(crate) fn user_id(&self) -> UserId {
         self.identity.user_id
     }
 
     /// Its user's name.
-    pub fn username(&self) -> &UserName {
+    pub(crate) fn username(&self) -> &UserName {
         &self.identity.username
     }
 
@@ -135,7 +135,7 @@ impl Connection {
     /// slower than it is sent to; it is closed with 4008 rather than let it
     /// hold up the sender or grow memory. Returns whether the frame was
     /// queued.
-    pub fn push(&self, frame: &Frame) -> bool {
+    pub(crate) fn push(&self, frame: &Frame) -> bool {
         // Frames this connection's encoding has no form for are skipped.
         let Some(bytes) = frame.encoded(self.encoding) else { return true };
         if self.outbox.push(bytes).is_err() {
@@ -152,18 +152,18 @@ impl Connection {
     /// is then queued, or the batch was abandoned). One batch at a time:
     /// concurrent batches would each start a request before any answer is
     /// held, `connection.max_in_flight` answers beyond the budget.
-    pub async fn hold_answers(&self) -> HeldAnswers<'_> {
+    pub(crate) async fn hold_answers(&self) -> HeldAnswers<'_> {
         let _turn = self.batch_turn.lock().await;
         HeldAnswers { outbox: &self.outbox, bytes: 0, largest: 0, _turn }
     }
 
     /// The frames waiting for the socket, for its writer.
-    pub fn outbox(&self) -> &Outbox {
+    pub(crate) fn outbox(&self) -> &Outbox {
         &self.outbox
     }
 
     /// Asks the connection to close. The first reason given wins.
-    pub fn close(&self, code: CloseCode, reason: &str) {
+    pub(crate) fn close(&self, code: CloseCode, reason: &str) {
         let first = self.close_reason.set(CloseReason { code, reason: reason.to_owned() }).is_ok();
         if first && code == CloseCode::TooSlow {
             super::stats::slow_closed();
@@ -173,27 +173,27 @@ impl Connection {
     }
 
     /// Why it is closing, once [`close`](Self::close) was called.
-    pub fn close_reason(&self) -> Option<&CloseReason> {
+    pub(crate) fn close_reason(&self) -> Option<&CloseReason> {
         self.close_reason.get()
     }
 
     /// Whether it is closing.
-    pub fn is_closing(&self) -> bool {
+    pub(crate) fn is_closing(&self) -> bool {
         self.closing.is_cancelled()
     }
 
     /// Resolves when the connection is asked to close.
-    pub fn closed(&self) -> WaitForCancellationFuture<'_> {
+    pub(crate) fn closed(&self) -> WaitForCancellationFuture<'_> {
         self.closing.cancelled()
     }
 
     /// Whether it has joined `room`.
-    pub fn in_room(&self, room: &RoomId) -> bool {
+    pub(crate) fn in_room(&self, room: &RoomId) -> bool {
         self.rooms.lock().contains(room)
     }
 
     /// The rooms it has joined.
-    pub fn rooms(&self) -> Vec<RoomId> {
+    pub(crate) fn rooms(&self) -> Vec<RoomId> {
         self.rooms.lock().iter().cloned().collect()
     }
 

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 /// Which encoding a connection speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encoding {
+pub(crate) enum Encoding {
     /// JSON-RPC 2.0 (`/ws`).
     JsonRpc,
     /// Plain text lines (`/ws/text`).
@@ -22,7 +22,7 @@ pub enum Encoding {
 
 /// One outgoing frame, cheap to clone.
 #[derive(Debug, Clone)]
-pub struct Frame(Arc<Inner>);
+pub(crate) struct Frame(Arc<Inner>);
 
 #[derive(Debug)]
 struct Inner {
@@ -43,12 +43,12 @@ enum Source {
 
 impl Frame {
     /// A notification.
-    pub fn event(event: &ServerEvent) -> Self {
+    pub(crate) fn event(event: &ServerEvent) -> Self {
         Self::from_event(event.clone(), None)
     }
 
     /// A `message_received` notification for a stored message.
-    pub fn message(message: &Message, sender: UserId) -> Self {
+    pub(crate) fn message(message: &Message, sender: UserId) -> Self {
         Self::from_event(ServerEvent::MessageReceived(message.clone()), Some(sender))
     }
 
@@ -66,18 +66,18 @@ impl Frame {
     }
 
     /// A complete JSON-RPC response.
-    pub fn reply(text: String) -> Self {
+    pub(crate) fn reply(text: String) -> Self {
         Self(Arc::new(Inner { rpc: Some(text.into()), source: Source::Reply, text: OnceLock::new() }))
     }
 
     /// A `system:` line for text clients only (JSON-RPC clients skip it).
-    pub fn system(message: impl Into<String>) -> Self {
+    pub(crate) fn system(message: impl Into<String>) -> Self {
         Self(Arc::new(Inner { rpc: None, source: Source::System(message.into()), text: OnceLock::new() }))
     }
 
     /// The bytes for a connection of the given encoding, if it gets this
     /// frame at all.
-    pub fn encoded(&self, encoding: Encoding) -> Option<Utf8Bytes> {
+    pub(crate) fn encoded(&self, encoding: Encoding) -> Option<Utf8Bytes> {
         match encoding {
             Encoding::JsonRpc => self.0.rpc.clone(),
             Encoding::Text => self.0.text.get_or_init(|| render_text(&self.0.source).map(Utf8Bytes::from)).clone(),

@@ -10,7 +10,7 @@ mod connection;
 mod frame;
 mod outbox;
 mod room;
-pub mod stats;
+pub(crate) mod stats;
 
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
@@ -28,17 +28,17 @@ use tokio::time::Instant;
 
 use crate::store::RoomRecord;
 
-pub use connection::{CloseReason, ConnId, Connection, HeldAnswers, Identity};
-pub use frame::{Encoding, Frame};
-pub use outbox::{Outbox, OutboxEvent, OutboxLimits};
-pub use room::{JoinRefused, Joined, Room, TypingRefused};
+pub(crate) use connection::{ConnId, Connection, Identity};
+pub(crate) use frame::{Encoding, Frame};
+pub(crate) use outbox::{Outbox, OutboxEvent, OutboxLimits};
+pub(crate) use room::{JoinRefused, Joined, Room, TypingRefused};
 
 /// How long a typing indicator lasts without a new `start_typing`.
-pub const TYPING_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const TYPING_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The registry of live connections and rooms.
 #[derive(Debug, Default)]
-pub struct Hub {
+pub(crate) struct Hub {
     connections: RwLock<HashMap<ConnId, Arc<Connection>>>,
     by_user: Mutex<HashMap<UserId, Vec<Arc<Connection>>>>,
     rooms: RwLock<BTreeMap<RoomId, Arc<Room>>>,
@@ -54,24 +54,24 @@ pub struct Hub {
 
 impl Hub {
     /// An empty hub.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// A fresh connection id.
-    pub fn next_conn_id(&self) -> ConnId {
+    pub(crate) fn next_conn_id(&self) -> ConnId {
         ConnId(self.next_id.fetch_add(1, Ordering::Relaxed))
     }
 
     /// Adds a connection.
-    pub fn register(&self, conn: &Arc<Connection>) {
+    pub(crate) fn register(&self, conn: &Arc<Connection>) {
         self.connections.write().insert(conn.id(), Arc::clone(conn));
         self.by_user.lock().entry(conn.user_id()).or_default().push(Arc::clone(conn));
     }
 
     /// Removes a connection from every room and from the registry. Returns
     /// whether it was the user's last connection.
-    pub fn unregister(&self, conn: &Connection) -> bool {
+    pub(crate) fn unregister(&self, conn: &Connection) -> bool {
         for room_id in conn.rooms() {
             if let Some(room) = self.room(&room_id) {
                 room.leave(conn);
@@ -89,18 +89,18 @@ impl Hub {
     }
 
     /// Number of live connections.
-    pub fn connection_count(&self) -> usize {
+    pub(crate) fn connection_count(&self) -> usize {
         self.connections.read().len()
     }
 
     /// Whether the user has any live connection.
-    pub fn is_online(&self, user: UserId) -> bool {
+    pub(crate) fn is_online(&self, user: UserId) -> bool {
         self.by_user.lock().contains_key(&user)
     }
 
     /// Adds a room if no room has its id; returns the room and whether it
     /// was added.
-    pub fn add_room(&self, record: RoomRecord, published_upto: MessageId) -> (Arc<Room>, bool) {
+    pub(crate) fn add_room(&self, record: RoomRecord, published_upto: MessageId) -> (Arc<Room>, bool) {
         let mut rooms = self.rooms.write();
         if let Some(room) = rooms.get(&record.id) {
             return (Arc::clone(room), false);
@@ -112,13 +112,13 @@ impl Hub {
     }
 
     /// A room by id.
-    pub fn room(&self, id: &RoomId) -> Option<Arc<Room>> {
+    pub(crate) fn room(&self, id: &RoomId) -> Option<Arc<Room>> {
         self.rooms.read().get(id).cloned()
     }
 
     /// Up to `limit` rooms with their user counts, sorted by id, starting
     /// after `after` (from the first without it), and whether more follow.
-    pub fn room_page(&self, after: Option<&RoomId>, limit: usize) -> (Vec<RoomInfo>, bool) {
+    pub(crate) fn room_page(&self, after: Option<&RoomId>, limit: usize) -> (Vec<RoomInfo>, bool) {
         let from = after.map_or(Bound::Unbounded, Bound::Excluded);
         // Only the page is cloned under the lock; counting members takes
         // each room's own lock, after this one is released.
@@ -132,13 +132,13 @@ impl Hub {
     }
 
     /// Every room, in id order.
-    pub fn rooms(&self) -> Vec<Arc<Room>> {
+    pub(crate) fn rooms(&self) -> Vec<Arc<Room>> {
         self.rooms.read().values().cloned().collect()
     }
 
     /// Removes a room; its connections simply stop being in it (everyone is
     /// told by the caller with `room_deleted`).
-    pub fn remove_room(&self, id: &RoomId) -> Option<Arc<Room>> {
+    pub(crate) fn remove_room(&self, id: &RoomId) -> Option<Arc<Room>> {
         let room = self.rooms.write().remove(id)?;
         room.drain();
         Some(room)
@@ -146,7 +146,7 @@ impl Hub {
 
     /// Joins a connection to a room; `admit` is asked only when the join
     /// makes the user present there (see [`Room::join`]).
-    pub fn join(
+    pub(crate) fn join(
         &self,
         conn: &Arc<Connection>,
         room: &Room,
@@ -158,12 +158,12 @@ impl Hub {
     }
 
     /// Removes a connection from a room; false if it was not in it.
-    pub fn leave(&self, conn: &Connection, room: &RoomId) -> bool {
+    pub(crate) fn leave(&self, conn: &Connection, room: &RoomId) -> bool {
         self.room(room).is_some_and(|r| r.leave(conn))
     }
 
     /// Sends a frame to every live connection.
-    pub fn broadcast(&self, frame: &Frame) {
+    pub(crate) fn broadcast(&self, frame: &Frame) {
         let conns: Vec<Arc<Connection>> = self.connections.read().values().cloned().collect();
         for conn in conns {
             conn.push(frame);
@@ -171,7 +171,7 @@ impl Hub {
     }
 
     /// The user's live connections.
-    pub fn connections_of(&self, user: UserId) -> Vec<Arc<Connection>> {
+    pub(crate) fn connections_of(&self, user: UserId) -> Vec<Arc<Connection>> {
         self.by_user.lock().get(&user).cloned().unwrap_or_default()
     }
 
@@ -179,7 +179,7 @@ impl Hub {
     /// connections first, then each room they were in gets
     /// `room_notice(room)` (if any) and `user_left`, then the connections
     /// close with `code`. Returns whether the user had any connection.
-    pub fn disconnect_user(
+    pub(crate) fn disconnect_user(
         &self,
         user: UserId,
         own_notice: Option<&Frame>,
@@ -208,28 +208,28 @@ impl Hub {
     }
 
     /// Records a ban so that connections registering from now on see it.
-    pub fn note_ban(&self, user: UserId, until: Option<Timestamp>) {
+    pub(crate) fn note_ban(&self, user: UserId, until: Option<Timestamp>) {
         self.recent_bans.lock().insert(user, until);
     }
 
     /// Records a deleted account so that connections registering from now
     /// on see it.
-    pub fn note_deleted(&self, user: UserId) {
+    pub(crate) fn note_deleted(&self, user: UserId) {
         self.deleted.lock().insert(user);
     }
 
     /// Whether the account was deleted while this server runs.
-    pub fn was_deleted(&self, user: UserId) -> bool {
+    pub(crate) fn was_deleted(&self, user: UserId) -> bool {
         self.deleted.lock().contains(&user)
     }
 
     /// Forgets a lifted ban.
-    pub fn note_unban(&self, user: UserId) {
+    pub(crate) fn note_unban(&self, user: UserId) {
         self.recent_bans.lock().remove(&user);
     }
 
     /// Whether a ban issued while this server runs still holds at `now`.
-    pub fn recently_banned(&self, user: UserId, now: Timestamp) -> bool {
+    pub(crate) fn recently_banned(&self, user: UserId, now: Timestamp) -> bool {
         let mut bans = self.recent_bans.lock();
         match bans.get(&user) {
             None => false,
@@ -243,7 +243,7 @@ impl Hub {
     }
 
     /// Asks every connection to close with `code` (server shutdown).
-    pub fn close_all(&self, code: CloseCode, reason: &str) {
+    pub(crate) fn close_all(&self, code: CloseCode, reason: &str) {
         let conns: Vec<Arc<Connection>> = self.connections.read().values().cloned().collect();
         for conn in conns {
             conn.close(code, reason);
@@ -253,7 +253,7 @@ impl Hub {
     /// Marks the connection's user as typing in `room` and keeps one timer
     /// per typing user that clears it after [`TYPING_TIMEOUT`] without a
     /// new call. `admit` is asked only when the room is to be told.
-    pub fn start_typing(
+    pub(crate) fn start_typing(
         &self,
         conn: &Connection,
         room: &Arc<Room>,
@@ -279,7 +279,7 @@ impl Hub {
 
     /// Clears the user's typing state in `room` (explicit stop, or a sent
     /// message).
-    pub fn stop_typing(&self, user: UserId, room: &Room) {
+    pub(crate) fn stop_typing(&self, user: UserId, room: &Room) {
         room.stop_typing(user, None);
     }
 }

@@ -35,7 +35,7 @@ use tokio::sync::Notify;
 
 /// How much may wait in one connection's outbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OutboxLimits {
+pub(crate) struct OutboxLimits {
     /// Most frames queued.
     pub frames: usize,
     /// Most bytes queued.
@@ -48,7 +48,7 @@ pub(super) struct OutboxFull;
 
 /// What a waiting writer woke up for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutboxEvent {
+pub(crate) enum OutboxEvent {
     /// Frames are queued.
     Frames,
     /// The connection is closing (this wins over queued frames).
@@ -56,7 +56,7 @@ pub enum OutboxEvent {
 }
 
 #[derive(Debug)]
-pub struct Outbox {
+pub(crate) struct Outbox {
     limits: OutboxLimits,
     queue: Mutex<Queue>,
     /// Set once, when the connection is asked to close.
@@ -162,7 +162,7 @@ impl Outbox {
     }
 
     /// Waits until a frame is queued or the connection is closing.
-    pub async fn ready(&self) -> OutboxEvent {
+    pub(crate) async fn ready(&self) -> OutboxEvent {
         poll_fn(|cx| self.poll_ready(cx)).await
     }
 
@@ -188,7 +188,7 @@ impl Outbox {
 
     /// Moves up to `max` queued frames, oldest first, to the end of `into`,
     /// and returns how many bytes they hold.
-    pub fn take(&self, into: &mut VecDeque<Utf8Bytes>, max: usize) -> usize {
+    pub(crate) fn take(&self, into: &mut VecDeque<Utf8Bytes>, max: usize) -> usize {
         let mut queue = self.queue.lock();
         let n = queue.frames.len().min(max);
         if n == queue.frames.len() && into.is_empty() {

@@ -25,7 +25,7 @@ use super::{Connection, Frame};
 
 /// A live room.
 #[derive(Debug)]
-pub struct Room {
+pub(crate) struct Room {
     id: RoomId,
     name: RoomName,
     state: RwLock<Members>,
@@ -59,7 +59,7 @@ struct Member {
 
 /// What a join found.
 #[derive(Debug)]
-pub struct Joined {
+pub(crate) struct Joined {
     /// Distinct users in the room now.
     pub user_count: usize,
     /// Their names, sorted.
@@ -77,7 +77,7 @@ pub struct Joined {
 
 /// Why a join was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JoinRefused {
+pub(crate) enum JoinRefused {
     /// The room is at its user limit.
     Full,
     /// The join would tell the room, and the caller's admission refused
@@ -87,7 +87,7 @@ pub enum JoinRefused {
 
 /// Why `start_typing` was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TypingRefused {
+pub(crate) enum TypingRefused {
     /// The connection is not in the room.
     NotInRoom,
     /// The indicator would tell the room, and the caller's admission
@@ -115,27 +115,27 @@ impl Room {
     }
 
     /// Who created the room, if a user did.
-    pub fn created_by(&self) -> Option<UserId> {
+    pub(crate) fn created_by(&self) -> Option<UserId> {
         self.created_by
     }
 
     /// Replaces the topic.
-    pub fn set_topic(&self, topic: Option<RoomTopic>) {
+    pub(crate) fn set_topic(&self, topic: Option<RoomTopic>) {
         *self.topic.write() = topic;
     }
 
     /// Canonical id.
-    pub fn id(&self) -> &RoomId {
+    pub(crate) fn id(&self) -> &RoomId {
         &self.id
     }
 
     /// Name as first spelled.
-    pub fn name(&self) -> &RoomName {
+    pub(crate) fn name(&self) -> &RoomName {
         &self.name
     }
 
     /// Id, name and current user count.
-    pub fn info(&self) -> RoomInfo {
+    pub(crate) fn info(&self) -> RoomInfo {
         RoomInfo {
             room_id: self.id.clone(),
             room_name: self.name.clone(),
@@ -145,23 +145,23 @@ impl Room {
     }
 
     /// Since when nobody has been in the room; `None` while somebody is.
-    pub fn idle_since(&self) -> Option<Instant> {
+    pub(crate) fn idle_since(&self) -> Option<Instant> {
         let state = self.state.read();
         state.by_user.is_empty().then_some(state.idle_since)
     }
 
     /// Whether a message is known to be stored in the room.
-    pub fn known_written(&self) -> bool {
+    pub(crate) fn known_written(&self) -> bool {
         self.written.load(Ordering::Relaxed)
     }
 
     /// Records that a message is stored in the room.
-    pub fn mark_written(&self) {
+    pub(crate) fn mark_written(&self) {
         self.written.store(true, Ordering::Relaxed);
     }
 
     /// Usernames present, sorted.
-    pub fn users(&self) -> Vec<UserName> {
+    pub(crate) fn users(&self) -> Vec<UserName> {
         let mut users: Vec<UserName> = self.state.read().by_user.values().map(|m| m.username.clone()).collect();
         users.sort_by_key(UserName::key);
         users
@@ -284,7 +284,7 @@ impl Room {
 
     /// Delivers a stored message to every connection in the room, the
     /// sender's included. Called in id order by the storage completer.
-    pub fn publish_message(&self, message: &Message, frame: &Frame) {
+    pub(crate) fn publish_message(&self, message: &Message, frame: &Frame) {
         let state = self.state.read();
         self.last_published.fetch_max(message.message_id.0, Ordering::AcqRel);
         self.mark_written();
@@ -293,7 +293,7 @@ impl Room {
 
     /// Delivers a frame to every connection in the room, optionally except
     /// one user's.
-    pub fn publish(&self, frame: &Frame, except: Option<UserId>) {
+    pub(crate) fn publish(&self, frame: &Frame, except: Option<UserId>) {
         deliver(&self.state.read(), frame, except);
     }
 

@@ -16,11 +16,11 @@ pub(super) fn slow_closed() {
 }
 
 /// Frames queued for clients since start (one per recipient).
-pub fn total_frames_queued() -> u64 {
+pub(crate) fn total_frames_queued() -> u64 {
     FRAMES_QUEUED.load(Ordering::Relaxed)
 }
 
 /// Clients closed for being too slow since start.
-pub fn total_slow_closed() -> u64 {
+pub(crate) fn total_slow_closed() -> u64 {
     SLOW_CLOSED.load(Ordering::Relaxed)
 }

@@ -23,7 +23,7 @@ impl ChatService {
     /// The task that follows the deletion log, starting after the newest
     /// entry now (a server that starts has no connections to close). It
     /// runs until dropped.
-    pub async fn account_deletions(
+    pub(crate) async fn account_deletions(
         self: &Arc<Self>,
     ) -> Result<impl Future<Output = ()> + Send + 'static, ServiceError> {
         let mut after = self.store.last_account_deletion().await?;
@@ -48,7 +48,7 @@ impl ChatService {
 
     /// Ends a deleted account's sessions: its rooms are told `user_left`
     /// and its connections close with 4002.
-    pub fn account_deleted(&self, user: UserId) {
+    pub(crate) fn account_deleted(&self, user: UserId) {
         self.hub.note_deleted(user);
         if self.hub.disconnect_user(user, None, |_| None, CloseCode::SessionEnded, "account deleted") {
             tracing::info!(user = user.0, "closed the connections of a deleted account");

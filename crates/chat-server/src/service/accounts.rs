@@ -17,7 +17,7 @@ use crate::{
 
 /// Why an account operation was refused.
 #[derive(Debug, thiserror::Error)]
-pub enum AuthError {
+pub(crate) enum AuthError {
     /// The username breaks the naming rules.
     #[error("{0}")]
     InvalidUsername(String),
@@ -56,7 +56,7 @@ impl From<StoreError> for AuthError {
 
 /// Accounts and tokens.
 #[derive(Debug)]
-pub struct Accounts {
+pub(crate) struct Accounts {
     store: Arc<Store>,
     passwords: Passwords,
     tokens: Tokens,
@@ -67,7 +67,7 @@ pub struct Accounts {
 
 impl Accounts {
     /// Builds the account service; loads the revocation list.
-    pub async fn new(
+    pub(crate) async fn new(
         store: Arc<Store>,
         passwords: Passwords,
         tokens: Tokens,
@@ -78,13 +78,8 @@ impl Accounts {
         Ok(Self { store, passwords, tokens, limits, hub, revocations })
     }
 
-    /// The token issuer, for tests and tools.
-    pub fn tokens(&self) -> &Tokens {
-        &self.tokens
-    }
-
     /// `POST /auth/register`.
-    pub async fn register(&self, ip: IpAddr, request: RegisterRequest) -> Result<RegisterResponse, AuthError> {
+    pub(crate) async fn register(&self, ip: IpAddr, request: RegisterRequest) -> Result<RegisterResponse, AuthError> {
         self.limits.check_auth(ip).map_err(AuthError::RateLimited)?;
         let username = UserName::parse(&request.username).map_err(|e| AuthError::InvalidUsername(e.to_string()))?;
         check_password(&request.password)?;
@@ -108,7 +103,7 @@ impl Accounts {
 
     /// `POST /auth/login`. Unknown users and wrong passwords take the same
     /// path and time and get the same answer.
-    pub async fn login(&self, ip: IpAddr, request: LoginRequest) -> Result<LoginResponse, AuthError> {
+    pub(crate) async fn login(&self, ip: IpAddr, request: LoginRequest) -> Result<LoginResponse, AuthError> {
         self.limits.check_auth(ip).map_err(AuthError::RateLimited)?;
         let user = match UserName::parse(&request.username) {
             Ok(name) if request.password.len() <= MAX_PASSWORD_LEN => self.store.user_by_name(&name).await?,
@@ -140,7 +135,7 @@ impl Accounts {
 
     /// Checks a token and the account behind it as it is now (exists, not
     /// banned, current role).
-    pub async fn authenticate(&self, token: &str) -> Result<Identity, AuthError> {
+    pub(crate) async fn authenticate(&self, token: &str) -> Result<Identity, AuthError> {
         let verified = self.tokens.verify(token).map_err(|_| AuthError::InvalidToken)?;
         if self.revocations.is_revoked(&verified.id) {
             return Err(AuthError::InvalidToken);
@@ -162,7 +157,7 @@ impl Accounts {
     /// across restarts, until it would have expired) and closes the
     /// connections it opened with 4002. Any valid token may be revoked,
     /// also one whose account was since deleted or banned.
-    pub async fn logout(&self, token: &str) -> Result<(), AuthError> {
+    pub(crate) async fn logout(&self, token: &str) -> Result<(), AuthError> {
         let verified = self.tokens.verify(token).map_err(|_| AuthError::InvalidToken)?;
         if self.revocations.is_revoked(&verified.id) {
             return Err(AuthError::InvalidToken);
@@ -182,7 +177,7 @@ impl Accounts {
     /// Why the connection's session no longer holds, if it does not: its
     /// token expired (valid only before its `exp` second) or was revoked.
     /// Cheap (a clock read and an in-memory look-up): made per call.
-    pub fn session_ended(&self, conn: &Connection) -> Option<&'static str> {
+    pub(crate) fn session_ended(&self, conn: &Connection) -> Option<&'static str> {
         let identity = conn.identity();
         if !crate::auth::still_valid(identity.token_expires_at, Timestamp::now().unix_seconds()) {
             Some("token expired")

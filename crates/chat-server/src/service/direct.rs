@@ -14,7 +14,7 @@ pub(super) const MAX_DIRECT_LISTED: usize = 500;
 impl ChatService {
     /// `open_direct`: the conversation with `username`, created if needed,
     /// in the shape of a `join_room` answer.
-    pub async fn open_direct(
+    pub(crate) async fn open_direct(
         &self,
         conn: &Connection,
         username: UserName,
@@ -54,7 +54,7 @@ impl ChatService {
 
     /// `list_direct`: the caller's conversations, most recent activity
     /// first, at most [`MAX_DIRECT_LISTED`].
-    pub async fn list_direct(&self, conn: &Connection) -> Result<Vec<DirectChat>, ServiceError> {
+    pub(crate) async fn list_direct(&self, conn: &Connection) -> Result<Vec<DirectChat>, ServiceError> {
         let me = conn.user_id();
         let _turn = self.reads.enter(me).await;
         let mut chats = Vec::new();
@@ -76,7 +76,12 @@ impl ChatService {
     }
 
     /// `block_user` (`block = true`) and `unblock_user`.
-    pub async fn set_blocked(&self, conn: &Connection, username: UserName, block: bool) -> Result<(), ServiceError> {
+    pub(crate) async fn set_blocked(
+        &self,
+        conn: &Connection,
+        username: UserName,
+        block: bool,
+    ) -> Result<(), ServiceError> {
         let target = {
             let _turn = self.reads.enter(conn.user_id()).await;
             self.store.user_by_name(&username).await?.ok_or_else(|| ServiceError::user_not_found(&username))?
@@ -93,7 +98,7 @@ impl ChatService {
     }
 
     /// `list_blocked`.
-    pub async fn list_blocked(&self, conn: &Connection) -> Result<Vec<UserName>, ServiceError> {
+    pub(crate) async fn list_blocked(&self, conn: &Connection) -> Result<Vec<UserName>, ServiceError> {
         let _turn = self.reads.enter(conn.user_id()).await;
         Ok(self.store.blocked_by(conn.user_id()).await?)
     }

@@ -5,10 +5,7 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use chat_api::{
-    RoomId, ServerEvent, UserId,
-    notifications::Typing,
-};
+use chat_api::{RoomId, ServerEvent, UserId, notifications::Typing};
 use parking_lot::Mutex;
 use tokio::time::Instant;
 
@@ -31,7 +28,12 @@ impl DirectTyping {
 
     /// Marks the user as typing, telling the other user when it starts
     /// (which takes one from the typing bucket).
-    pub(super) fn start(&self, conn: &Connection, direct: DirectRecord, limits: &RateLimits) -> Result<(), ServiceError> {
+    pub(super) fn start(
+        &self,
+        conn: &Connection,
+        direct: DirectRecord,
+        limits: &RateLimits,
+    ) -> Result<(), ServiceError> {
         let key = (direct.room_id.clone(), conn.user_id());
         let deadline = Instant::now() + TYPING_TIMEOUT;
         {

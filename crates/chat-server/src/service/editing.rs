@@ -17,7 +17,7 @@ use crate::{
 
 impl ChatService {
     /// `edit_message`: the author only; counts as a send.
-    pub async fn edit_message(
+    pub(crate) async fn edit_message(
         &self,
         conn: &Connection,
         id: MessageId,
@@ -50,7 +50,7 @@ impl ChatService {
     /// `delete_message`: the author, or a moderator in a room (never in a
     /// direct conversation). Another user's message deleted is logged,
     /// without its text.
-    pub async fn delete_message(&self, conn: &Connection, id: MessageId) -> Result<(), ServiceError> {
+    pub(crate) async fn delete_message(&self, conn: &Connection, id: MessageId) -> Result<(), ServiceError> {
         let conversation = self.message_conversation(conn, id).await?;
         let actor = self.current_account(conn).await?;
         let in_room = matches!(conversation, Conversation::Room(_));
@@ -102,7 +102,13 @@ impl ChatService {
 
     /// `add_reaction` / `remove_reaction`: a change notifies everyone who
     /// sees the message; a no-op notifies nobody.
-    pub async fn react(&self, conn: &Connection, id: MessageId, emoji: Emoji, add: bool) -> Result<(), ServiceError> {
+    pub(crate) async fn react(
+        &self,
+        conn: &Connection,
+        id: MessageId,
+        emoji: Emoji,
+        add: bool,
+    ) -> Result<(), ServiceError> {
         let conversation = self.message_conversation(conn, id).await?;
         self.limits.check_reaction(conn.user_id()).map_err(ServiceError::RateLimited)?;
         let (tx, rx) = oneshot::channel();

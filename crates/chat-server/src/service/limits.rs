@@ -19,7 +19,7 @@ type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>;
 
 /// Every limit the server applies to users and addresses.
 #[derive(Debug)]
-pub struct RateLimits {
+pub(crate) struct RateLimits {
     messages: Option<Keyed<UserId>>,
     auth: Option<Keyed<IpAddr>>,
     room_creations: Option<Keyed<UserId>>,
@@ -40,7 +40,7 @@ pub struct RateLimits {
 
 /// Why a connection was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConnectionRefused {
+pub(crate) enum ConnectionRefused {
     /// `server.max_connections` reached.
     ServerFull,
     /// `rate_limit.connections_per_ip` reached for this address.
@@ -49,7 +49,7 @@ pub enum ConnectionRefused {
 
 /// Holds a connection's place under both caps; dropping it frees them.
 #[derive(Debug)]
-pub struct ConnectionSlot {
+pub(crate) struct ConnectionSlot {
     limits: Arc<RateLimits>,
     ip: Option<IpAddr>,
     _permit: OwnedSemaphorePermit,
@@ -75,7 +75,7 @@ fn nonzero(n: u32) -> NonZeroU32 {
 
 impl RateLimits {
     /// Limits as configured.
-    pub fn new(rate: &RateLimitConfig, server: &ServerConfig) -> Self {
+    pub(crate) fn new(rate: &RateLimitConfig, server: &ServerConfig) -> Self {
         let enabled = rate.enabled;
         let messages = enabled.then(|| {
             RateLimiter::keyed(
@@ -110,43 +110,43 @@ impl RateLimits {
     }
 
     /// Takes one message from the user's bucket, or says how long to wait.
-    pub fn check_message(&self, user: UserId) -> Result<(), Duration> {
+    pub(crate) fn check_message(&self, user: UserId) -> Result<(), Duration> {
         self.check(self.messages.as_ref(), &user)
     }
 
     /// Takes one login or registration attempt from the address's bucket.
-    pub fn check_auth(&self, ip: IpAddr) -> Result<(), Duration> {
+    pub(crate) fn check_auth(&self, ip: IpAddr) -> Result<(), Duration> {
         self.check(self.auth.as_ref(), &ip)
     }
 
     /// Takes one room creation from the user's bucket, or says how long to
     /// wait. Joining an existing room takes nothing.
-    pub fn check_room_creation(&self, user: UserId) -> Result<(), Duration> {
+    pub(crate) fn check_room_creation(&self, user: UserId) -> Result<(), Duration> {
         self.check(self.room_creations.as_ref(), &user)
     }
 
     /// Takes one typing indicator from the user's bucket.
-    pub fn check_typing(&self, user: UserId) -> Result<(), Duration> {
+    pub(crate) fn check_typing(&self, user: UserId) -> Result<(), Duration> {
         self.check(self.typing.as_ref(), &user)
     }
 
     /// Takes one presence join from the user's bucket.
-    pub fn check_join(&self, user: UserId) -> Result<(), Duration> {
+    pub(crate) fn check_join(&self, user: UserId) -> Result<(), Duration> {
         self.check(self.joins.as_ref(), &user)
     }
 
     /// Takes one reaction (added or removed) from the user's bucket.
-    pub fn check_reaction(&self, user: UserId) -> Result<(), Duration> {
+    pub(crate) fn check_reaction(&self, user: UserId) -> Result<(), Duration> {
         self.check(self.reactions.as_ref(), &user)
     }
 
     /// Takes one `mark_read` from the user's bucket.
-    pub fn check_mark(&self, user: UserId) -> Result<(), Duration> {
+    pub(crate) fn check_mark(&self, user: UserId) -> Result<(), Duration> {
         self.check(self.marks.as_ref(), &user)
     }
 
     /// Takes one search from the user's bucket.
-    pub fn check_search(&self, user: UserId) -> Result<(), Duration> {
+    pub(crate) fn check_search(&self, user: UserId) -> Result<(), Duration> {
         self.check(self.searches.as_ref(), &user)
     }
 
@@ -158,7 +158,7 @@ impl RateLimits {
     }
 
     /// Reserves a place for a new connection from `ip`.
-    pub fn open_connection(self: &Arc<Self>, ip: IpAddr) -> Result<ConnectionSlot, ConnectionRefused> {
+    pub(crate) fn open_connection(self: &Arc<Self>, ip: IpAddr) -> Result<ConnectionSlot, ConnectionRefused> {
         let permit = Arc::clone(&self.capacity).try_acquire_owned().map_err(|_| ConnectionRefused::ServerFull)?;
         let Some(max) = self.per_ip else {
             return Ok(ConnectionSlot { limits: Arc::clone(self), ip: None, _permit: permit });
@@ -175,7 +175,7 @@ impl RateLimits {
 
     /// Forgets buckets that are full again, so memory tracks only recently
     /// active users and addresses. Called periodically.
-    pub fn forget_idle(&self) {
+    pub(crate) fn forget_idle(&self) {
         if let Some(l) = &self.messages {
             l.retain_recent();
         }

@@ -18,7 +18,7 @@ impl ChatService {
     /// `send_message`: answered only after the message is committed. The
     /// storage completer publishes it right after the commit, in id order,
     /// so every member sees messages in id order.
-    pub async fn send_message(
+    pub(crate) async fn send_message(
         &self,
         conn: &Connection,
         room_id: RoomId,
@@ -102,7 +102,7 @@ impl ChatService {
     }
 
     /// `get_history`: a page of older messages, oldest first.
-    pub async fn history(
+    pub(crate) async fn history(
         &self,
         conn: &Connection,
         room_id: RoomId,
@@ -121,7 +121,7 @@ impl ChatService {
 
     /// `start_typing`. Telling the room takes one from the user's typing
     /// bucket; repeating it while typing is free.
-    pub async fn start_typing(&self, conn: &Connection, room_id: &RoomId) -> Result<(), ServiceError> {
+    pub(crate) async fn start_typing(&self, conn: &Connection, room_id: &RoomId) -> Result<(), ServiceError> {
         match self.conversation(conn, room_id).await? {
             Conversation::Room(room) => {
                 let admit = || self.limits.check_typing(conn.user_id());
@@ -135,7 +135,7 @@ impl ChatService {
     }
 
     /// `stop_typing`.
-    pub async fn stop_typing(&self, conn: &Connection, room_id: &RoomId) -> Result<(), ServiceError> {
+    pub(crate) async fn stop_typing(&self, conn: &Connection, room_id: &RoomId) -> Result<(), ServiceError> {
         let conversation = self.conversation(conn, room_id).await?;
         self.stop_typing_in(conn, &conversation);
         Ok(())

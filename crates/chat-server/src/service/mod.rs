@@ -16,14 +16,14 @@
 //! at the read pool), [`seed`] (first-start accounts and rooms).
 
 mod account_deletions;
-pub mod accounts;
+pub(crate) mod accounts;
 mod conversation;
 mod direct;
 mod direct_typing;
 mod editing;
 mod error;
 mod fairness;
-pub mod limits;
+pub(crate) mod limits;
 mod messages;
 mod moderation;
 mod profiles;
@@ -31,19 +31,19 @@ mod reading;
 mod revocations;
 mod room_expiry;
 mod rooms;
-pub mod seed;
+pub(crate) mod seed;
 
 use std::sync::Arc;
 
-pub use accounts::{Accounts, AuthError};
-pub use error::ServiceError;
-pub use limits::RateLimits;
+pub(crate) use accounts::{Accounts, AuthError};
+pub(crate) use error::ServiceError;
+pub(crate) use limits::RateLimits;
 
 use crate::{config::ChatConfig, hub::Hub, store::Store};
 
 /// The chat use cases, shared by every connection.
 #[derive(Debug)]
-pub struct ChatService {
+pub(crate) struct ChatService {
     store: Arc<Store>,
     send_seconds: metrics::Histogram,
     stored: metrics::Counter,
@@ -58,7 +58,7 @@ pub struct ChatService {
 
 impl ChatService {
     /// Builds the service over its collaborators.
-    pub fn new(store: Arc<Store>, hub: Arc<Hub>, limits: Arc<RateLimits>, settings: ChatConfig) -> Self {
+    pub(crate) fn new(store: Arc<Store>, hub: Arc<Hub>, limits: Arc<RateLimits>, settings: ChatConfig) -> Self {
         Self {
             store,
             direct_typing: direct_typing::DirectTyping::new(Arc::clone(&hub)),

@@ -38,7 +38,7 @@ impl ChatService {
     }
 
     /// `kick_user`: true if any connection was kicked.
-    pub async fn kick(&self, conn: &Connection, target: UserName, reason: Reason) -> Result<bool, ServiceError> {
+    pub(crate) async fn kick(&self, conn: &Connection, target: UserName, reason: Reason) -> Result<bool, ServiceError> {
         let (actor, target) = self.moderation_parties(conn, Action::Kick, &target).await?;
         self.store
             .audit(AuditEntry {
@@ -71,7 +71,7 @@ impl ChatService {
     }
 
     /// `ban_user`: stores the ban, then disconnects the user with 4003.
-    pub async fn ban(
+    pub(crate) async fn ban(
         &self,
         conn: &Connection,
         target: UserName,
@@ -102,7 +102,7 @@ impl ChatService {
     }
 
     /// `unban_user`: true also when there was no ban.
-    pub async fn unban(&self, conn: &Connection, target: UserName) -> Result<bool, ServiceError> {
+    pub(crate) async fn unban(&self, conn: &Connection, target: UserName) -> Result<bool, ServiceError> {
         let (actor, target) = self.moderation_parties(conn, Action::Unban, &target).await?;
         let entry = AuditEntry {
             actor_id: actor.id,
@@ -120,7 +120,7 @@ impl ChatService {
     }
 
     /// `broadcast_announcement` (admins).
-    pub async fn announce(
+    pub(crate) async fn announce(
         &self,
         conn: &Connection,
         message: MessageText,
@@ -158,7 +158,7 @@ impl ChatService {
     /// `set_role` (admins; not on themselves). The account's connections
     /// act with the new role from their next call: every privileged call
     /// reads the role afresh.
-    pub async fn set_role(&self, conn: &Connection, target: UserName, role: Role) -> Result<(), ServiceError> {
+    pub(crate) async fn set_role(&self, conn: &Connection, target: UserName, role: Role) -> Result<(), ServiceError> {
         let (actor, target) = self.moderation_parties(conn, Action::SetRole, &target).await?;
         if !self.store.set_role(&target.username, role).await? {
             return Err(ServiceError::user_not_found(&target.username));
@@ -179,7 +179,7 @@ impl ChatService {
     }
 
     /// `get_moderation_log` (moderators): newest first.
-    pub async fn moderation_log(
+    pub(crate) async fn moderation_log(
         &self,
         conn: &Connection,
         before: Option<i64>,

@@ -10,7 +10,7 @@ use crate::{
 
 impl ChatService {
     /// `get_profile`.
-    pub async fn profile(&self, caller: &Connection, name: &UserName) -> Result<Profile, ServiceError> {
+    pub(crate) async fn profile(&self, caller: &Connection, name: &UserName) -> Result<Profile, ServiceError> {
         let _turn = self.reads.enter(caller.user_id()).await;
         let user = self.store.user_by_name(name).await?.ok_or_else(|| ServiceError::user_not_found(name))?;
         Ok(self.to_profile(user))
@@ -18,7 +18,7 @@ impl ChatService {
 
     /// `update_profile`: changes the caller's own display name and/or
     /// avatar; with neither, returns the profile unchanged.
-    pub async fn update_profile(
+    pub(crate) async fn update_profile(
         &self,
         conn: &Connection,
         display_name: Option<DisplayName>,
@@ -49,7 +49,7 @@ impl ChatService {
     }
 
     /// Records that a user's last connection closed.
-    pub async fn disconnected(&self, conn: &Connection) {
+    pub(crate) async fn disconnected(&self, conn: &Connection) {
         if let Err(e) = self.store.touch_last_seen(conn.user_id()).await {
             tracing::warn!(error = %e, "could not record last_seen");
         }

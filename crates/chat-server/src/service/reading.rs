@@ -11,7 +11,7 @@ use crate::hub::{Connection, Encoding, Frame};
 
 impl ChatService {
     /// `my_rooms`: the rooms the user joined and has not left, with counts.
-    pub async fn my_rooms(&self, conn: &Connection) -> Result<Vec<MyRoom>, ServiceError> {
+    pub(crate) async fn my_rooms(&self, conn: &Connection) -> Result<Vec<MyRoom>, ServiceError> {
         let _turn = self.reads.enter(conn.user_id()).await;
         let rooms = self.store.my_rooms(conn.user_id()).await?;
         Ok(rooms
@@ -30,7 +30,12 @@ impl ChatService {
 
     /// `mark_read`: moves the user's marker forward (never past the newest
     /// message) and tells their other connections.
-    pub async fn mark_read(&self, conn: &Connection, room_id: RoomId, message_id: MessageId) -> Result<(), ServiceError> {
+    pub(crate) async fn mark_read(
+        &self,
+        conn: &Connection,
+        room_id: RoomId,
+        message_id: MessageId,
+    ) -> Result<(), ServiceError> {
         if room_id.is_direct() {
             self.conversation(conn, &room_id).await?;
         } else {
@@ -60,7 +65,7 @@ impl ChatService {
 
     /// `search_messages`: newest first, in rooms anyone may join and the
     /// caller's own direct conversations.
-    pub async fn search(
+    pub(crate) async fn search(
         &self,
         conn: &Connection,
         query: SearchQuery,

@@ -22,7 +22,7 @@ const MOST_CHECKED_PER_SWEEP: usize = 256;
 impl ChatService {
     /// The periodic sweep that expires empty rooms, or `None` when
     /// `chat.empty_room_expiry_secs` is 0. It runs until dropped.
-    pub fn room_expiry(self: &Arc<Self>) -> Option<impl Future<Output = ()> + Send + 'static> {
+    pub(crate) fn room_expiry(self: &Arc<Self>) -> Option<impl Future<Output = ()> + Send + 'static> {
         let after = self.expiry_after()?;
         // A room is deleted at most a quarter of the expiry time late.
         let period = (after / 4).clamp(Duration::from_millis(100), Duration::from_secs(60));
@@ -45,7 +45,7 @@ impl ChatService {
     }
 
     /// One sweep: deletes every room that is due. Returns how many.
-    pub async fn expire_empty_rooms(&self) -> Result<usize, ServiceError> {
+    pub(crate) async fn expire_empty_rooms(&self) -> Result<usize, ServiceError> {
         let after = self.expiry_after();
         let permanent: HashSet<RoomId> =
             std::iter::once(RoomId::general()).chain(self.settings.default_rooms.iter().map(|r| r.id())).collect();

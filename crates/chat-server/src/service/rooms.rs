@@ -21,7 +21,7 @@ use crate::{
 impl ChatService {
     /// `join_room`: creates the room if needed, adds the connection and
     /// returns what it missed.
-    pub async fn join_room(
+    pub(crate) async fn join_room(
         &self,
         conn: &Arc<Connection>,
         name: RoomName,
@@ -55,12 +55,13 @@ impl ChatService {
         let after = since.unwrap_or(MessageId(0));
         let history = |upto| self.store.log().recent(&id, after, upto, limit as usize);
         let admit = || if paid { Ok(()) } else { self.limits.check_join(conn.user_id()) };
-        let joined = self.hub.join(conn, &room, self.settings.max_users_per_room, history, admit).map_err(
-            |refused| match refused {
-                JoinRefused::Full => ServiceError::RoomFull(id.clone()),
-                JoinRefused::TooFast(wait) => ServiceError::RateLimited(wait),
-            },
-        )?;
+        let joined =
+            self.hub.join(conn, &room, self.settings.max_users_per_room, history, admit).map_err(|refused| {
+                match refused {
+                    JoinRefused::Full => ServiceError::RoomFull(id.clone()),
+                    JoinRefused::TooFast(wait) => ServiceError::RateLimited(wait),
+                }
+            })?;
         // A concurrent delete_room may have removed the room between the
         // look-up and the join; do not leave the connection in a ghost.
         if !self.hub.room(&id).is_some_and(|current| Arc::ptr_eq(&current, &room)) {
@@ -92,7 +93,7 @@ impl ChatService {
     }
 
     /// `leave_room`: also takes the room off the user's rooms.
-    pub async fn leave_room(&self, conn: &Connection, room: &RoomId) -> Result<(), ServiceError> {
+    pub(crate) async fn leave_room(&self, conn: &Connection, room: &RoomId) -> Result<(), ServiceError> {
         if room.is_direct() {
             return Err(ServiceError::Invalid("a direct conversation cannot be left".to_owned()));
         }
@@ -108,7 +109,12 @@ impl ChatService {
 
     /// `set_room_topic`: the room's creator or a moderator. Counts as a
     /// send, since everyone connected is told.
-    pub async fn set_room_topic(&self, conn: &Connection, room_id: RoomId, topic: RoomTopic) -> Result<(), ServiceError> {
+    pub(crate) async fn set_room_topic(
+        &self,
+        conn: &Connection,
+        room_id: RoomId,
+        topic: RoomTopic,
+    ) -> Result<(), ServiceError> {
         if room_id.is_direct() {
             return Err(ServiceError::Invalid("a direct conversation has no topic".to_owned()));
         }
@@ -120,14 +126,22 @@ impl ChatService {
             })?;
         }
         self.limits.check_message(conn.user_id()).map_err(ServiceError::RateLimited)?;
-        let record = self.store.set_topic(room_id.clone(), topic).await?.ok_or_else(|| ServiceError::room_not_found(&room_id))?;
+        let record = self
+            .store
+            .set_topic(room_id.clone(), topic)
+            .await?
+            .ok_or_else(|| ServiceError::room_not_found(&room_id))?;
         room.set_topic(record.topic);
         self.hub.broadcast(&Frame::event(&ServerEvent::RoomUpdated(RoomUpdated { room_info: room.info() })));
         Ok(())
     }
 
     /// `list_rooms`: one page of rooms by id, and whether more follow.
-    pub fn list_rooms(&self, after: Option<&RoomId>, limit: Option<u32>) -> Result<ListRoomsResult, ServiceError> {
+    pub(crate) fn list_rooms(
+        &self,
+        after: Option<&RoomId>,
+        limit: Option<u32>,
+    ) -> Result<ListRoomsResult, ServiceError> {
         let limit = limit.unwrap_or(DEFAULT_ROOMS_LIMIT);
         if !(1..=MAX_ROOMS_LIMIT).contains(&limit) {
             return Err(ServiceError::Invalid(format!("limit must be between 1 and {MAX_ROOMS_LIMIT}")));
@@ -137,7 +151,11 @@ impl ChatService {
     }
 
     /// `list_users`: for a direct conversation, its two users.
-    pub async fn list_users(&self, conn: &Connection, room: &RoomId) -> Result<Vec<chat_api::UserName>, ServiceError> {
+    pub(crate) async fn list_users(
+        &self,
+        conn: &Connection,
+        room: &RoomId,
+    ) -> Result<Vec<chat_api::UserName>, ServiceError> {
         if room.is_direct() {
             self.conversation(conn, room).await?;
             let _turn = self.reads.enter(conn.user_id()).await;
@@ -149,7 +167,7 @@ impl ChatService {
     }
 
     /// `delete_room` (admins): removes the room and its history.
-    pub async fn delete_room(&self, conn: &Connection, room: RoomId) -> Result<(), ServiceError> {
+    pub(crate) async fn delete_room(&self, conn: &Connection, room: RoomId) -> Result<(), ServiceError> {
         let actor = self.current_account(conn).await?;
         permissions::may(actor.role, Action::DeleteRoom).map_err(|d| ServiceError::Forbidden(d.to_string()))?;
         if room == RoomId::general() {

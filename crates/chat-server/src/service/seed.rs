@@ -21,7 +21,7 @@ pub const DEMO_ACCOUNTS: &[(&str, &str, Role)] = &[
 
 /// Why seeding failed.
 #[derive(Debug, thiserror::Error)]
-pub enum SeedError {
+pub(crate) enum SeedError {
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -35,7 +35,7 @@ pub enum SeedError {
 
 /// Creates the configured accounts (and the demo ones, if enabled) when
 /// the user table is empty. Returns how many were created.
-pub async fn seed_accounts(store: &Store, passwords: &Passwords, config: &Config) -> Result<usize, SeedError> {
+pub(crate) async fn seed_accounts(store: &Store, passwords: &Passwords, config: &Config) -> Result<usize, SeedError> {
     if store.has_users().await? {
         return Ok(0);
     }
@@ -71,7 +71,7 @@ pub async fn seed_accounts(store: &Store, passwords: &Passwords, config: &Config
 
 /// Logs a warning for every demo account that still has its published
 /// password. Returns their names.
-pub async fn warn_about_demo_passwords(store: &Store, passwords: &Passwords) -> Result<Vec<String>, StoreError> {
+pub(crate) async fn warn_about_demo_passwords(store: &Store, passwords: &Passwords) -> Result<Vec<String>, StoreError> {
     let mut exposed = Vec::new();
     for (name, password, _) in DEMO_ACCOUNTS {
         let Ok(name) = UserName::parse(name) else { continue };
@@ -93,7 +93,7 @@ pub async fn warn_about_demo_passwords(store: &Store, passwords: &Passwords) -> 
 
 /// Makes sure `general` and the configured default rooms exist, then loads
 /// every stored room into the hub.
-pub async fn load_rooms(store: &Store, hub: &Hub, config: &Config) -> Result<(), StoreError> {
+pub(crate) async fn load_rooms(store: &Store, hub: &Hub, config: &Config) -> Result<(), StoreError> {
     let general = RoomName::parse("general")?;
     for name in std::iter::once(&general).chain(config.chat.default_rooms.iter()) {
         store.create_room(name.clone()).await?;

@@ -28,7 +28,13 @@ pub struct MembershipRecord {
     pub mentions: u64,
 }
 
-fn counts(conn: &Connection, user: UserId, room: RoomId, name: String, last_read: i64) -> Result<MembershipRecord, StoreError> {
+fn counts(
+    conn: &Connection,
+    user: UserId,
+    room: RoomId,
+    name: String,
+    last_read: i64,
+) -> Result<MembershipRecord, StoreError> {
     let marker = MessageId(last_read);
     let unread = log::count_unread(conn, &room, marker, user, MAX_COUNTED)?;
     let mentions: i64 = conn

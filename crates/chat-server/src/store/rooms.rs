@@ -102,9 +102,8 @@ impl Store {
     pub async fn rooms(&self) -> Result<Vec<RoomRecord>, StoreError> {
         self.reader
             .read(|conn| {
-                let mut stmt = conn.prepare_cached(
-                    "SELECT id, name, topic, created_by FROM rooms WHERE kind = 'room' ORDER BY id",
-                )?;
+                let mut stmt = conn
+                    .prepare_cached("SELECT id, name, topic, created_by FROM rooms WHERE kind = 'room' ORDER BY id")?;
                 let rows = stmt.query_map([], |r| {
                     Ok((
                         r.get::<_, String>(0)?,

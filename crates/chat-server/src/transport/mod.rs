@@ -13,11 +13,11 @@
 
 mod accept;
 mod fd_budget;
-pub mod http;
+pub(crate) mod http;
 mod per_ip;
-pub mod rpc;
+pub(crate) mod rpc;
 pub(crate) mod serve;
-pub mod ws;
+pub(crate) mod ws;
 
 use axum::{
     Router,
@@ -32,7 +32,7 @@ use crate::app::AppState;
 const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// Every route on the one port.
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     let cors = http::origin::cors_layer(&state.config.server.cors);
     Router::new()
         .route("/health", get(http::health::health))

@@ -53,7 +53,7 @@ async fn token_ttl_secs_sets_when_tokens_expire() {
 #[tokio::test]
 async fn without_demo_accounts_the_demo_logins_do_not_exist() {
     let server = TestServer::spawn_with(|c| c.admin.demo_accounts = false).await;
-    for (name, password, _) in chat_server::service::seed::DEMO_ACCOUNTS {
+    for (name, password, _) in chat_server::DEMO_ACCOUNTS {
         assert_eq!(server.login(name, password).await.status(), 401, "{name}");
     }
 }

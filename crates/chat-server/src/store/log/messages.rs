@@ -280,9 +280,8 @@ pub(super) fn count_after(
 
 pub(super) fn last_message_id(conn: &Connection) -> Result<i64, StoreError> {
     // sqlite_sequence remembers ids of deleted rows too.
-    let id: Option<i64> = conn
-        .query_row("SELECT seq FROM sqlite_sequence WHERE name = 'messages'", [], |r| r.get(0))
-        .optional()?;
+    let id: Option<i64> =
+        conn.query_row("SELECT seq FROM sqlite_sequence WHERE name = 'messages'", [], |r| r.get(0)).optional()?;
     Ok(id.unwrap_or(0))
 }
 

@@ -24,12 +24,12 @@ use chat_api::{Emoji, Message, MessageId, MessageText, RoomId, SearchQuery, Time
 use parking_lot::Mutex;
 use rusqlite::Connection;
 
+pub use self::messages::{Appended, Edited, MessageMeta, NewMessage, ReactionOutcome, Removed};
 use self::{
     checkpointer::Checkpointer,
     recent::RecentMessages,
     writer::{Statements, Writer},
 };
-pub use self::messages::{Appended, Edited, MessageMeta, NewMessage, ReactionOutcome, Removed};
 use super::{StoreError, open_connection, reader::ReadPool};
 
 /// The message log. See the module docs.
@@ -169,17 +169,21 @@ impl MessageLog {
     {
         let recent = Arc::clone(&self.recent);
         self.writer
-            .submit(Statements::Several, move |conn| messages::edit(conn, id, author, &text), move |edited| {
-                if let Ok(edit) = &edited
-                    && let Some(cache) = recent.lock().get_mut(&edit.room_id)
-                {
-                    cache.update(edit.message_id, |m| {
-                        m.text = edit.text.clone();
-                        m.edited_at = Some(edit.edited_at);
-                    });
-                }
-                done(edited);
-            })
+            .submit(
+                Statements::Several,
+                move |conn| messages::edit(conn, id, author, &text),
+                move |edited| {
+                    if let Ok(edit) = &edited
+                        && let Some(cache) = recent.lock().get_mut(&edit.room_id)
+                    {
+                        cache.update(edit.message_id, |m| {
+                            m.text = edit.text.clone();
+                            m.edited_at = Some(edit.edited_at);
+                        });
+                    }
+                    done(edited);
+                },
+            )
             .await
     }
 
@@ -193,14 +197,18 @@ impl MessageLog {
     {
         let recent = Arc::clone(&self.recent);
         self.writer
-            .submit(Statements::Several, move |conn| messages::delete(conn, id, allowed), move |removed| {
-                if let Ok(gone) = &removed
-                    && let Some(cache) = recent.lock().get_mut(&gone.meta.room_id)
-                {
-                    cache.remove(id);
-                }
-                done(removed);
-            })
+            .submit(
+                Statements::Several,
+                move |conn| messages::delete(conn, id, allowed),
+                move |removed| {
+                    if let Ok(gone) = &removed
+                        && let Some(cache) = recent.lock().get_mut(&gone.meta.room_id)
+                    {
+                        cache.remove(id);
+                    }
+                    done(removed);
+                },
+            )
             .await
     }
 
@@ -219,14 +227,18 @@ impl MessageLog {
     {
         let recent = Arc::clone(&self.recent);
         self.writer
-            .submit(Statements::Several, move |conn| messages::react(conn, id, &user, &emoji, add), move |outcome| {
-                if let Ok(ReactionOutcome { changed: true, meta, reactions }) = &outcome
-                    && let Some(cache) = recent.lock().get_mut(&meta.room_id)
-                {
-                    cache.update(id, |m| m.reactions.clone_from(reactions));
-                }
-                done(outcome);
-            })
+            .submit(
+                Statements::Several,
+                move |conn| messages::react(conn, id, &user, &emoji, add),
+                move |outcome| {
+                    if let Ok(ReactionOutcome { changed: true, meta, reactions }) = &outcome
+                        && let Some(cache) = recent.lock().get_mut(&meta.room_id)
+                    {
+                        cache.update(id, |m| m.reactions.clone_from(reactions));
+                    }
+                    done(outcome);
+                },
+            )
             .await
     }
 

@@ -25,7 +25,7 @@ fn parse_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, HttpError> {
 }
 
 /// Creates an account: `201` with the new account.
-pub async fn register(
+pub(crate) async fn register(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Result<Json<RegisterRequest>, JsonRejection>,
@@ -36,7 +36,7 @@ pub async fn register(
 }
 
 /// Checks credentials and issues a token.
-pub async fn login(
+pub(crate) async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Result<Json<LoginRequest>, JsonRejection>,
@@ -46,7 +46,7 @@ pub async fn login(
 }
 
 /// Revokes the bearer token: `204`, or `401` for a missing or invalid one.
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<StatusCode, HttpError> {
+pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<StatusCode, HttpError> {
     let Some(token) = bearer(&headers) else {
         return Err(HttpError::new(StatusCode::UNAUTHORIZED, codes::INVALID_TOKEN, "missing token"));
     };

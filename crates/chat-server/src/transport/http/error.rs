@@ -15,7 +15,7 @@ use crate::service::AuthError;
 /// An HTTP error response: status, stable code, human message, and for 429
 /// a `Retry-After`.
 #[derive(Debug)]
-pub struct HttpError {
+pub(crate) struct HttpError {
     status: StatusCode,
     code: &'static str,
     message: String,
@@ -24,7 +24,7 @@ pub struct HttpError {
 
 impl HttpError {
     /// An error with the given status, code and message.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self { status, code, message: message.into(), retry_after: None }
     }
 }
@@ -71,6 +71,6 @@ impl IntoResponse for HttpError {
 }
 
 /// Unknown routes answer in the same shape as every other error.
-pub async fn not_found() -> HttpError {
+pub(crate) async fn not_found() -> HttpError {
     HttpError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
 }

@@ -9,7 +9,7 @@ use axum::{
 use crate::{app::AppState, hub::stats, metrics as names};
 
 /// Renders every counter; gauges and hot-path counters are read now.
-pub async fn metrics(State(state): State<AppState>) -> Response {
+pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     metrics::gauge!(names::CONNECTIONS).set(state.hub.connection_count() as f64);
     metrics::gauge!(names::ALIVE_TASKS).set(tokio::runtime::Handle::current().metrics().num_alive_tasks() as f64);
     metrics::counter!(names::FRAMES_OUT).absolute(stats::total_frames_queued());

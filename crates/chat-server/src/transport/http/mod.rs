@@ -1,8 +1,8 @@
 //! REST routes and HTTP-level rules.
 
-pub mod auth;
-pub mod error;
-pub mod health;
-pub mod metrics;
-pub mod origin;
-pub mod web;
+pub(crate) mod auth;
+pub(crate) mod error;
+pub(crate) mod health;
+pub(crate) mod metrics;
+pub(crate) mod origin;
+pub(crate) mod web;

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// Whether a request's `Origin` is acceptable.
-pub fn is_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
+pub(crate) fn is_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else { return true };
     let Ok(origin) = origin.to_str() else { return false };
     if allowed.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(origin)) {
@@ -22,7 +22,7 @@ pub fn is_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
 
 /// The CORS layer for the HTTP routes: none when the list is empty
 /// (same-origin only), any origin for `"*"`, otherwise the listed ones.
-pub fn cors_layer(allowed: &[String]) -> CorsLayer {
+pub(crate) fn cors_layer(allowed: &[String]) -> CorsLayer {
     let base = CorsLayer::new()
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION]);

@@ -82,12 +82,12 @@ fn content_type(name: &str) -> &'static str {
 }
 
 /// `GET /`: the page.
-pub async fn index(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub(crate) async fn index(State(state): State<AppState>, headers: HeaderMap) -> Response {
     serve(&state, &headers, INDEX)
 }
 
 /// `GET /{file}`: a file of the bundle; anything else is 404.
-pub async fn file(State(state): State<AppState>, Path(name): Path<String>, headers: HeaderMap) -> Response {
+pub(crate) async fn file(State(state): State<AppState>, Path(name): Path<String>, headers: HeaderMap) -> Response {
     serve(&state, &headers, &name)
 }
 

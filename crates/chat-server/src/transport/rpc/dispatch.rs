@@ -26,7 +26,7 @@ use crate::hub::Connection;
 
 /// Routes frames to the methods of the `ChatApi` trait.
 #[derive(Debug)]
-pub struct Dispatcher {
+pub(crate) struct Dispatcher {
     methods: Methods,
     max_batch: usize,
 }
@@ -86,7 +86,7 @@ impl<'de> Visitor<'de> for IdVisitor {
 }
 
 /// An error response with a null id (the request could not be read).
-pub fn error_response(code: ErrorCode, message: &str) -> String {
+pub(crate) fn error_response(code: ErrorCode, message: &str) -> String {
     respond_error(Id::Null, code, message)
 }
 
@@ -114,14 +114,14 @@ fn into_text(response: MethodResponse) -> String {
 
 impl Dispatcher {
     /// A dispatcher over `methods`, accepting batches of up to `max_batch`.
-    pub fn new(methods: Methods, max_batch: usize) -> Self {
+    pub(crate) fn new(methods: Methods, max_batch: usize) -> Self {
         Self { methods, max_batch }
     }
 
     /// Handles one text frame. Returns the response frame, if any is due.
     /// (A connection whose token expired or was revoked is closed before
     /// its frames get here.)
-    pub async fn handle(&self, text: &str, ext: &Extensions) -> Option<String> {
+    pub(crate) async fn handle(&self, text: &str, ext: &Extensions) -> Option<String> {
         if text.trim_start().starts_with('[') {
             return self.handle_batch(text, ext).await;
         }

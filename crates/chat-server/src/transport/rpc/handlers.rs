@@ -23,13 +23,13 @@ use crate::{hub::Connection, service::ChatService};
 
 /// The JSON-RPC methods, bound to the chat service.
 #[derive(Debug)]
-pub struct RpcHandlers {
+pub(crate) struct RpcHandlers {
     chat: Arc<ChatService>,
 }
 
 impl RpcHandlers {
     /// Handlers over the service.
-    pub fn new(chat: Arc<ChatService>) -> Self {
+    pub(crate) fn new(chat: Arc<ChatService>) -> Self {
         Self { chat }
     }
 }

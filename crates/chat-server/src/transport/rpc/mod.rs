@@ -1,9 +1,9 @@
 //! JSON-RPC: dispatching frames to the generated `ChatApiServer` methods,
 //! the handlers themselves, and error mapping.
 
-pub mod dispatch;
+pub(crate) mod dispatch;
 mod errors;
 mod handlers;
 
-pub use dispatch::Dispatcher;
-pub use handlers::RpcHandlers;
+pub(crate) use dispatch::Dispatcher;
+pub(crate) use handlers::RpcHandlers;

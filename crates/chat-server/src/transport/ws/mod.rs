@@ -3,9 +3,9 @@
 //! share.
 
 mod rpc_reader;
-pub mod session;
+pub(crate) mod session;
 mod text_reader;
-pub mod upgrade;
+pub(crate) mod upgrade;
 mod writer;
 
 /// tungstenite's read buffer per connection, allocated for the connection's
@@ -15,9 +15,9 @@ mod writer;
 /// grows the buffer to its length once its header is read. The price is
 /// more reads for a client that pipelines many calls at once (durable sends
 /// at full speed measured ~8 % lower).
-pub const READ_BUFFER_BYTES: usize = 2 * 1024;
+pub(crate) const READ_BUFFER_BYTES: usize = 2 * 1024;
 
 /// How much tungstenite gathers before writing to the socket. It grows only
 /// as a connection sends, and 8 KiB still holds dozens of chat frames per
 /// write.
-pub const WRITE_BUFFER_BYTES: usize = 8 * 1024;
+pub(crate) const WRITE_BUFFER_BYTES: usize = 8 * 1024;

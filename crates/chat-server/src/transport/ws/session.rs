@@ -23,7 +23,7 @@ use crate::{
 /// holds only what the read loop needs: every idle connection keeps its
 /// future for its whole life, and a `WebSocket` held by value (an async
 /// fn's argument) would take its room there even after it is split.
-pub fn serve(
+pub(crate) fn serve(
     socket: WebSocket,
     state: AppState,
     identity: Identity,

@@ -24,7 +24,7 @@ use crate::{
 
 /// The query string of both routes.
 #[derive(Debug, Deserialize)]
-pub struct WsQuery {
+pub(crate) struct WsQuery {
     /// The token, for clients that cannot set headers (browsers, wscat).
     token: Option<String>,
     /// `/ws/text` only: the room to join (default `general`).
@@ -94,7 +94,7 @@ async fn accept(
 }
 
 /// `GET /ws`: JSON-RPC 2.0.
-pub async fn upgrade(
+pub(crate) async fn upgrade(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
@@ -105,7 +105,7 @@ pub async fn upgrade(
 }
 
 /// `GET /ws/text`: plain lines, one room.
-pub async fn upgrade_text(
+pub(crate) async fn upgrade_text(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,

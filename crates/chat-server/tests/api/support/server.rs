@@ -113,7 +113,7 @@ impl TestServer {
     /// A token for `username`: demo accounts log in with their demo
     /// password; any other name is registered with [`PASSWORD`] first.
     pub async fn token(&self, username: &str) -> String {
-        let demo = chat_server::service::seed::DEMO_ACCOUNTS.iter().find(|(name, _, _)| *name == username);
+        let demo = chat_server::DEMO_ACCOUNTS.iter().find(|(name, _, _)| *name == username);
         let password = match demo {
             Some((_, password, _)) => *password,
             None => {

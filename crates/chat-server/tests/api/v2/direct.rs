@@ -90,6 +90,7 @@ async fn catching_up_on_a_conversation_returns_what_came_after() {
     let first = send(&mut alice, "dm:alice:bob", "one").await;
     let second = send(&mut alice, "dm:alice:bob", "two").await;
     let caught_up = ok(&mut bob, "open_direct", json!({"username": "alice", "since_message_id": first})).await;
-    let ids: Vec<i64> = caught_up["recent_messages"].as_array().unwrap().iter().map(|m| m["message_id"].as_i64().unwrap()).collect();
+    let ids: Vec<i64> =
+        caught_up["recent_messages"].as_array().unwrap().iter().map(|m| m["message_id"].as_i64().unwrap()).collect();
     assert_eq!(ids, vec![second]);
 }

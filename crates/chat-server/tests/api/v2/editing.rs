@@ -12,14 +12,18 @@ async fn replies_edits_and_deletes_reach_members_and_history() {
     let question = send(&mut alice, "general", "lunch at noon?").await;
     let reply = ok(&mut bob, "send_message", json!({"room_id": "general", "text": "yes", "reply_to": question})).await;
     let frame = alice.notification("message_received").await;
-    let frame = if frame["params"]["message_id"] == question { alice.notification("message_received").await } else { frame };
+    let frame =
+        if frame["params"]["message_id"] == question { alice.notification("message_received").await } else { frame };
     assert_eq!(frame["params"]["reply_to"], question);
     assert_eq!(frame["params"]["message_id"], reply["message_id"]);
 
     // A reply to a message of another room is "not found".
     alice.join("elsewhere").await;
     let other = send(&mut alice, "elsewhere", "hidden").await;
-    assert_eq!(refused(&mut bob, "send_message", json!({"room_id": "general", "text": "x", "reply_to": other})).await, -32003);
+    assert_eq!(
+        refused(&mut bob, "send_message", json!({"room_id": "general", "text": "x", "reply_to": other})).await,
+        -32003
+    );
 
     let edited = ok(&mut alice, "edit_message", json!({"message_id": question, "text": "lunch at one?"})).await;
     assert_eq!(edited["message_id"], question);

@@ -62,7 +62,8 @@ async fn a_database_of_the_previous_release_keeps_everything_and_gains_version_2
     ok(&mut alice, "add_reaction", json!({"message_id": 2, "emoji": "👋"})).await;
     ok(&mut alice, "delete_message", json!({"message_id": 5})).await;
     let history = ok(&mut alice, "get_history", json!({"room_id": "general"})).await;
-    let texts: Vec<&str> = history["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()).collect();
+    let texts: Vec<&str> =
+        history["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()).collect();
     assert_eq!(texts, ["hello, edited after the upgrade", "the deployment went fine", "first words after it"]);
     assert_eq!(history["messages"][1]["reactions"][0]["usernames"], json!(["alice"]));
 

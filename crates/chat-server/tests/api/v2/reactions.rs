@@ -58,7 +58,11 @@ async fn bad_emoji_unknown_messages_and_floods_are_refused() {
     let mut alice = server.raw_in("alice", "general").await;
     let id = send(&mut alice, "general", "react to me").await;
     for bad in ["", "two words", "x".repeat(33).as_str(), "bell\u{7}"] {
-        assert_eq!(refused(&mut alice, "add_reaction", json!({"message_id": id, "emoji": bad})).await, -32602, "{bad:?}");
+        assert_eq!(
+            refused(&mut alice, "add_reaction", json!({"message_id": id, "emoji": bad})).await,
+            -32602,
+            "{bad:?}"
+        );
     }
     assert_eq!(refused(&mut alice, "add_reaction", json!({"message_id": 999_999, "emoji": "x"})).await, -32003);
     // Someone outside the room is told to join it first.

@@ -5,7 +5,11 @@ use crate::support::{RawClientExt, TestServer};
 
 /// Searches until the index has caught up with `expected` results (it
 /// follows the writer within a fraction of a second).
-async fn search_for(client: &mut crate::support::RawClient, params: serde_json::Value, expected: usize) -> serde_json::Value {
+async fn search_for(
+    client: &mut crate::support::RawClient,
+    params: serde_json::Value,
+    expected: usize,
+) -> serde_json::Value {
     crate::support::within("the search index", async {
         loop {
             let found = ok(client, "search_messages", params.clone()).await;
@@ -72,7 +76,10 @@ async fn search_never_shows_another_users_conversation_or_a_deleted_room() {
     search_for(&mut bob, json!({"query": "launch"}), 3).await;
     let found = search_for(&mut eve, json!({"query": "launch"}), 2).await;
     assert_eq!(texts(&found), ["public launch party", "secret launch codes"]);
-    assert_eq!(refused(&mut eve, "search_messages", json!({"query": "launch", "room_id": "dm:alice:bob"})).await, -32003);
+    assert_eq!(
+        refused(&mut eve, "search_messages", json!({"query": "launch", "room_id": "dm:alice:bob"})).await,
+        -32003
+    );
 
     ok(&mut admin, "delete_room", json!({"room_id": "doomed"})).await;
     let found = ok(&mut eve, "search_messages", json!({"query": "secret"})).await;

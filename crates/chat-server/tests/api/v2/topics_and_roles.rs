@@ -1,7 +1,7 @@
 use serde_json::json;
 
 use super::{ok, refused};
-use crate::support::{RawClientExt, TestServer};
+use crate::support::TestServer;
 
 #[tokio::test]
 async fn the_creator_or_a_moderator_sets_a_topic_and_everyone_hears_of_it() {
@@ -50,6 +50,7 @@ async fn set_role_takes_effect_on_live_connections_and_is_logged() {
     let log = ok(&mut admin, "get_moderation_log", json!({"limit": 2})).await;
     assert_eq!(log["has_more"], true);
     let older = ok(&mut admin, "get_moderation_log", json!({"before_id": log["entries"][1]["id"]})).await;
-    let actions: Vec<&str> = older["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> =
+        older["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["set_role"]);
 }
