@@ -354,8 +354,7 @@ pub trait ChatApi {
     /// Opens (creating if needed) the direct conversation with a user;
     /// answers like `join_room`.
     #[method(name = "open_direct", param_kind = map, with_extensions)]
-    async fn open_direct(&self, username: UserName, since_message_id: Option<MessageId>)
-    -> RpcResult<JoinRoomResult>;
+    async fn open_direct(&self, username: UserName, since_message_id: Option<MessageId>) -> RpcResult<JoinRoomResult>;
 
     /// The caller's direct conversations, most recent activity first.
     #[method(name = "list_direct", param_kind = map, with_extensions)]

@@ -106,7 +106,11 @@ impl Session {
     }
 
     /// One page of the moderation log, newest first (moderators).
-    pub async fn moderation_log(&self, before: Option<i64>, limit: Option<u32>) -> Result<ModerationLogResult, CallError> {
+    pub async fn moderation_log(
+        &self,
+        before: Option<i64>,
+        limit: Option<u32>,
+    ) -> Result<ModerationLogResult, CallError> {
         Ok(self.client()?.get_moderation_log(before, limit).await?)
     }
 }
