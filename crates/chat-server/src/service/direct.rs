@@ -28,6 +28,9 @@ impl ChatService {
         if self.store.blocks(other.id, conn.user_id()).await? {
             return Err(ServiceError::Forbidden("you cannot write to this user".to_owned()));
         }
+        // Opening is joining: it may create a conversation that shows in
+        // the other user's list, so it draws on the same bucket.
+        self.limits.check_join(conn.user_id()).map_err(ServiceError::RateLimited)?;
         let me = (conn.user_id(), conn.username().clone());
         let direct = self.store.open_direct(me, (other.id, other.username.clone())).await?;
         let room = direct.room_id.clone();

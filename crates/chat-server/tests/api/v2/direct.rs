@@ -94,3 +94,22 @@ async fn catching_up_on_a_conversation_returns_what_came_after() {
         caught_up["recent_messages"].as_array().unwrap().iter().map(|m| m["message_id"].as_i64().unwrap()).collect();
     assert_eq!(ids, vec![second]);
 }
+
+#[tokio::test]
+async fn opening_conversations_draws_on_the_join_bucket() {
+    let server = TestServer::spawn_with(|c| {
+        c.rate_limit.enabled = true;
+        c.rate_limit.join_burst = 2;
+        c.rate_limit.joins_per_minute = 1;
+    })
+    .await;
+    let mut mallory = server.raw("mallory").await;
+    for victim in ["alice", "bob"] {
+        server.token(victim).await;
+        ok(&mut mallory, "open_direct", json!({"username": victim})).await;
+    }
+    server.token("carol").await;
+    let reply = mallory.call("open_direct", json!({"username": "carol"})).await;
+    assert_eq!(crate::support::error_code(&reply), -32004);
+    assert!(reply["error"]["data"]["retry_after_ms"].as_u64().unwrap() > 0);
+}
