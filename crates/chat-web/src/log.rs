@@ -89,6 +89,10 @@ impl RoomLog {
         }
         message.text = text.clone();
         message.edited_at = Some(at);
+        // The notification does not say whom the new text mentions: keep
+        // those of the old text that it still names (a name added by the
+        // edit shows as text until the message is loaded again).
+        message.mentions.retain(|user| crate::mentions::names(text.as_str(), user));
         true
     }
 
@@ -202,6 +206,17 @@ mod tests {
         assert!(!log.edit(MessageId(1), &new, Timestamp::from_unix_millis(20)));
         assert!(!log.edit(MessageId(1), &old, Timestamp::from_unix_millis(10)));
         assert_eq!(log.get(MessageId(1)).unwrap().text.as_str(), "new");
+    }
+
+    #[test]
+    fn an_edit_keeps_only_the_mentions_its_text_still_names() {
+        let mut log = RoomLog::default();
+        let mut message = msg(1, "bob", "@alice and @carol");
+        message.mentions = vec![UserName::parse("alice").unwrap(), UserName::parse("carol").unwrap()];
+        log.insert(message);
+        let text = MessageText::parse("just @Carol").unwrap();
+        log.edit(MessageId(1), &text, Timestamp::from_unix_millis(5));
+        assert_eq!(log.get(MessageId(1)).unwrap().mentions, [UserName::parse("carol").unwrap()]);
     }
 
     #[test]

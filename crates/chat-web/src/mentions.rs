@@ -48,6 +48,11 @@ pub(crate) fn segments<'a>(text: &'a str, mentioned: &[UserName]) -> Vec<Segment
     out
 }
 
+/// Whether `text` mentions `user` by the same rule.
+pub(crate) fn names(text: &str, user: &UserName) -> bool {
+    segments(text, std::slice::from_ref(user)).iter().any(|segment| matches!(segment, Segment::Mention(_)))
+}
+
 /// The `.text` span of a message: its text, with mentions in their own
 /// spans (`.mention`, `.me` for the user's own name). Text only, never
 /// markup.

@@ -625,37 +625,37 @@ function __wbg_get_imports() {
         },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 615, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_6026);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_6030);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("CloseEvent")], shim_idx: 426, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_3684);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_3688);
             return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("Event")], shim_idx: 426, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_3684_3);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_3688_3);
             return ret;
         },
         __wbindgen_generic_0000000000000004: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [NamedExternref("MessageEvent")], shim_idx: 426, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_3684_4);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_3688_4);
             return ret;
         },
         __wbindgen_generic_0000000000000005: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 329, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_2654);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_2658);
             return ret;
         },
         __wbindgen_generic_0000000000000006: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 425, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_3683);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_3687);
             return ret;
         },
         __wbindgen_generic_0000000000000007: function(arg0, arg1) {
             // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 506, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5319);
+            const ret = makeMutClosure(arg0, arg1, __wasm_bindgen_func_elem_5323);
             return ret;
         },
         __wbindgen_generic_0000000000000008: function(arg0) {
@@ -683,34 +683,34 @@ function __wbg_get_imports() {
     };
 }
 
-function __wasm_bindgen_func_elem_2654(arg0, arg1) {
-    wasm.__wasm_bindgen_func_elem_2654(arg0, arg1);
+function __wasm_bindgen_func_elem_2658(arg0, arg1) {
+    wasm.__wasm_bindgen_func_elem_2658(arg0, arg1);
 }
 
-function __wasm_bindgen_func_elem_3683(arg0, arg1) {
-    wasm.__wasm_bindgen_func_elem_3683(arg0, arg1);
+function __wasm_bindgen_func_elem_3687(arg0, arg1) {
+    wasm.__wasm_bindgen_func_elem_3687(arg0, arg1);
 }
 
-function __wasm_bindgen_func_elem_5319(arg0, arg1) {
-    wasm.__wasm_bindgen_func_elem_5319(arg0, arg1);
+function __wasm_bindgen_func_elem_5323(arg0, arg1) {
+    wasm.__wasm_bindgen_func_elem_5323(arg0, arg1);
 }
 
-function __wasm_bindgen_func_elem_3684(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_3684(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_3688(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_3688(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_3684_3(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_3684_3(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_3688_3(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_3688_3(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_3684_4(arg0, arg1, arg2) {
-    wasm.__wasm_bindgen_func_elem_3684_4(arg0, arg1, arg2);
+function __wasm_bindgen_func_elem_3688_4(arg0, arg1, arg2) {
+    wasm.__wasm_bindgen_func_elem_3688_4(arg0, arg1, arg2);
 }
 
-function __wasm_bindgen_func_elem_6026(arg0, arg1, arg2) {
+function __wasm_bindgen_func_elem_6030(arg0, arg1, arg2) {
     try {
         const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
-        wasm.__wasm_bindgen_func_elem_6026(retptr, arg0, arg1, arg2);
+        wasm.__wasm_bindgen_func_elem_6030(retptr, arg0, arg1, arg2);
         var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
         var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
         if (r1) {
