@@ -93,6 +93,12 @@ async fn next_page(app: &App) {
     }
     app.view.search_more.set_hidden(!found.has_more);
     app.view.search_results.set_hidden(false);
+    if before.is_none() {
+        // On a narrow screen the results sit below the conversation.
+        let options = web_sys::ScrollIntoViewOptions::new();
+        options.set_block(web_sys::ScrollLogicalPosition::Nearest);
+        app.view.search_results.scroll_into_view_with_scroll_into_view_options(&options);
+    }
 }
 
 fn result(app: &App, message: &Message) -> Element {

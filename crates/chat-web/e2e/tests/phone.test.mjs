@@ -1,7 +1,7 @@
 // A phone-sized screen, driven by the keyboard alone.
 import assert from "node:assert/strict";
 import { scenario } from "../harness/scenario.mjs";
-import { login, messages, seeMessage } from "../harness/helpers.mjs";
+import { login, messages, seeMessage, until } from "../harness/helpers.mjs";
 
 const WIDTH = 375;
 
@@ -80,4 +80,14 @@ scenario("on a 375 px screen everything is reachable, and Tab and Enter send a m
     ],
   );
   await reachable(alice.locator("#messages li.message.own").last(), "the sent message");
+
+  // A search's results, below the conversation on a phone, come into view.
+  const search = alice.getByRole("search", { name: "Search" });
+  await search.getByLabel("Search messages", { exact: true }).fill("typed");
+  await search.getByRole("button", { name: "Search", exact: true }).click();
+  await until(alice, "a search result in view", () => {
+    const box = document.querySelector("#search-list li.result")?.getBoundingClientRect();
+    return box && box.top >= 0 && box.bottom <= window.innerHeight;
+  });
+  await reachable(alice.locator("#search-list li.result").first(), "the search result");
 });
