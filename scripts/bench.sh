@@ -19,6 +19,7 @@
 #                        -10 on a machine shared with compile jobs; needs root)
 #   EXTRA_ARGS=""        appended to every chat-bench call
 #   SERVER=path          the server binary (default: this tree's release build)
+#   SKIP_BUILD=1         use the binaries as they are (A/B pairs of copies)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,9 +36,11 @@ NICE=${NICE:-0}
 
 # SERVER may name another build (an older commit, for A/B pairs).
 SERVER=${SERVER:-target/release/bidirectional-chat-server}
-BENCH=target/release/chat-bench
+BENCH=${BENCH:-target/release/chat-bench}
 
-cargo build --release -p bidirectional-chat-server -p bidirectional-chat-bench
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+    cargo build --release -p bidirectional-chat-server -p bidirectional-chat-bench
+fi
 mkdir -p "$OUT/runs"
 
 {
