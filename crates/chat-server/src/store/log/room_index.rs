@@ -127,9 +127,6 @@ pub(super) struct RoomIndex {
 pub(super) enum Filing {
     /// File the rooms that are due, up to the cap.
     Due,
-    /// As `Due`, in a commit with nothing queued behind it (the search
-    /// index then catches up without waiting for its interval).
-    Idle,
     /// File everything read (at shutdown).
     All,
 }
@@ -215,7 +212,7 @@ impl RoomIndex {
     fn file(&mut self, conn: &Connection, filing: Filing, stored: usize, now: Instant) -> rusqlite::Result<()> {
         let Some(read_upto) = self.read_upto else { return Ok(()) };
         let mut budget = match filing {
-            Filing::Due | Filing::Idle => MIN_FILED_PER_COMMIT.max(2 * stored),
+            Filing::Due => MIN_FILED_PER_COMMIT.max(2 * stored),
             Filing::All => usize::MAX,
         };
         let mut insert =
@@ -229,7 +226,7 @@ impl RoomIndex {
         let mut filed_any = false;
         while budget > 0 {
             let Some((since, room)) = self.due_order.front() else { break };
-            if filing != Filing::All && now.saturating_duration_since(*since) < FILING_DELAY {
+            if filing == Filing::Due && now.saturating_duration_since(*since) < FILING_DELAY {
                 break;
             }
             let Some(ids) = self.waiting.get_mut(room) else {

@@ -1,13 +1,14 @@
 //! The full-text index (SQLite FTS5) over message texts.
 //!
 //! The index follows the log the way filing by room does: new messages
-//! are added inside the writer's commits, under load at most every
-//! [`INDEX_INTERVAL`], a batch at a time, so FTS5 writes one segment per
-//! round instead of one per commit; a commit with nothing queued behind it
-//! indexes at once. `message_search_upto` records how far it has read; it
-//! moves in the same transaction as the entries. A message is searchable
-//! within about one interval of being stored, and at once when the server
-//! is not busy.
+//! are added inside the writer's commits, at most every [`INDEX_INTERVAL`],
+//! a batch at a time, so FTS5 writes one segment per round instead of one
+//! per commit (indexing in every commit made durable sends at 25k/s cost
+//! half again as much CPU). When messages wait and nothing else is
+//! written, the writer queues an empty job to carry the next round.
+//! `message_search_upto` records how far it has read; it moves in the same
+//! transaction as the entries. A message is searchable within about two
+//! intervals of being stored.
 //!
 //! Edits and deletes run on the same writer, so they know exactly whether
 //! a message is in the index yet: [`replace`] takes the old text out
@@ -34,10 +35,11 @@ const MIN_INDEXED_PER_ROUND: usize = 1000;
 /// Most words of a query that are looked up.
 const MAX_QUERY_WORDS: usize = 8;
 
-/// When the last round ran.
+/// When the last round ran, and whether messages may still wait.
 #[derive(Debug, Default)]
 pub(super) struct SearchIndex {
     last_round: Option<Instant>,
+    behind: bool,
 }
 
 impl SearchIndex {
@@ -57,37 +59,51 @@ impl SearchIndex {
     ) -> rusqlite::Result<()> {
         if filing == Filing::Due && self.last_round.is_some_and(|at| now.saturating_duration_since(at) < INDEX_INTERVAL)
         {
+            // This commit may have stored messages that now wait.
+            self.behind = true;
             return Ok(());
         }
         self.last_round = Some(now);
         let budget = match filing {
-            Filing::Due | Filing::Idle => MIN_INDEXED_PER_ROUND.max(2 * stored),
+            Filing::Due => MIN_INDEXED_PER_ROUND.max(2 * stored),
             Filing::All => usize::MAX,
         };
         match index(conn, budget) {
             Err(e) if conn.is_autocommit() => Err(e),
             Err(e) => {
                 tracing::warn!(error = %e, "indexing messages for search failed; retrying with a later commit");
+                self.behind = true;
                 Ok(())
             }
-            Ok(()) => Ok(()),
+            Ok(indexed) => {
+                self.behind = indexed == budget;
+                Ok(())
+            }
         }
+    }
+
+    /// Whether messages may be waiting for the next round: the writer then
+    /// makes sure one comes even if nothing else is written.
+    pub(super) fn behind(&self) -> bool {
+        self.behind
     }
 }
 
-fn index(conn: &Connection, budget: usize) -> rusqlite::Result<()> {
+/// Indexes up to `budget` messages after the mark; returns how many.
+fn index(conn: &Connection, budget: usize) -> rusqlite::Result<usize> {
     let budget = i64::try_from(budget).unwrap_or(i64::MAX);
     let from = mark(conn)?;
     let upto: Option<i64> = conn
         .prepare_cached("SELECT max(id) FROM (SELECT id FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2)")?
         .query_row(params![from, budget], |r| r.get(0))?;
-    let Some(upto) = upto else { return Ok(()) };
-    conn.prepare_cached(
-        "INSERT INTO message_search (rowid, text) SELECT id, text FROM messages WHERE id > ?1 AND id <= ?2",
-    )?
-    .execute(params![from, upto])?;
+    let Some(upto) = upto else { return Ok(0) };
+    let indexed = conn
+        .prepare_cached(
+            "INSERT INTO message_search (rowid, text) SELECT id, text FROM messages WHERE id > ?1 AND id <= ?2",
+        )?
+        .execute(params![from, upto])?;
     conn.prepare_cached("UPDATE message_search_upto SET message_id = ?1")?.execute([upto])?;
-    Ok(())
+    Ok(indexed)
 }
 
 fn mark(conn: &Connection) -> rusqlite::Result<i64> {

@@ -15,7 +15,14 @@
 //! job how it went, in queue order. The writer meanwhile starts the next
 //! commit, so the fsync of one batch overlaps the fan-out of the previous.
 
-use std::{thread::JoinHandle, time::Instant};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    thread::JoinHandle,
+    time::Instant,
+};
 
 use parking_lot::Mutex;
 use rusqlite::Connection;
@@ -25,7 +32,7 @@ use super::{
     StoreError,
     checkpointer::CommitSignal,
     room_index::{Filing, RoomIndex},
-    search::SearchIndex,
+    search::{INDEX_INTERVAL, SearchIndex},
 };
 
 /// Most jobs in one transaction; bounds the latency of the first job.
@@ -104,8 +111,15 @@ impl Writer {
     /// Starts the writer thread on `conn`; `commits` hears of every commit.
     pub(super) fn start(conn: Connection, commits: CommitSignal) -> Result<Self, StoreError> {
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
-        let thread =
-            std::thread::Builder::new().name("chat-store-writer".to_owned()).spawn(move || run(conn, rx, commits))?;
+        let index_behind = Arc::new(AtomicBool::new(false));
+        let behind = Arc::clone(&index_behind);
+        let thread = std::thread::Builder::new()
+            .name("chat-store-writer".to_owned())
+            .spawn(move || run(conn, rx, commits, &behind))?;
+        let queue = tx.downgrade();
+        std::thread::Builder::new()
+            .name("chat-store-nudger".to_owned())
+            .spawn(move || nudge_while_behind(&queue, &index_behind))?;
         Ok(Self { queue: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)) })
     }
 
@@ -155,9 +169,30 @@ impl Writer {
     }
 }
 
+/// Lets the search index catch up when no writes come to carry it: while
+/// the writer says the index is behind, queues an empty job every
+/// [`INDEX_INTERVAL`], whose commit runs the index's next round. Ends once
+/// the writer's queue is closed.
+fn nudge_while_behind(queue: &mpsc::WeakSender<Box<dyn Job>>, behind: &AtomicBool) {
+    loop {
+        std::thread::sleep(INDEX_INTERVAL);
+        let Some(queue) = queue.upgrade() else { return };
+        if behind.swap(false, Ordering::AcqRel) {
+            let nothing: Box<dyn Job> = Box::new(FnJob {
+                single_statement: true,
+                work: Some(|_: &Connection| Ok(())),
+                outcome: None,
+                done: |_: Result<(), StoreError>| {},
+            });
+            // A full queue means commits are coming anyway.
+            let _ = queue.try_send(nothing);
+        }
+    }
+}
+
 type Completed = (Vec<Box<dyn Job>>, Result<(), String>);
 
-fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, commits: CommitSignal) {
+fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, commits: CommitSignal, index_behind: &AtomicBool) {
     let (completed, to_complete) = std::sync::mpsc::sync_channel::<Completed>(COMPLETION_BACKLOG);
     let completer = std::thread::Builder::new().name("chat-store-completer".to_owned()).spawn(move || {
         for (batch, result) in to_complete {
@@ -189,10 +224,8 @@ fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, commits: Commi
         }
         batch_size.record(batch.len() as f64);
         let started = std::time::Instant::now();
-        // With nothing queued behind it, this commit is the last for a
-        // while: the search index catches up in it rather than waiting.
-        let filing = if queue.is_empty() { Filing::Idle } else { Filing::Due };
-        let result = commit_batch(&conn, &mut batch, filing, &mut room_index, &mut search_index);
+        let result = commit_batch(&conn, &mut batch, &mut room_index, &mut search_index);
+        index_behind.store(search_index.behind(), Ordering::Release);
         commit_seconds.record(started.elapsed().as_secs_f64());
         if result.is_ok() {
             commits.committed();
@@ -227,11 +260,10 @@ fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, commits: Commi
 fn commit_batch(
     conn: &Connection,
     batch: &mut [Box<dyn Job>],
-    filing: Filing,
     room_index: &mut RoomIndex,
     search_index: &mut SearchIndex,
 ) -> Result<(), String> {
-    let result = apply_all(conn, batch, filing, room_index, search_index);
+    let result = apply_all(conn, batch, room_index, search_index);
     if let Err(e) = &result {
         tracing::error!(error = %e, jobs = batch.len(), "storage commit failed");
         // Its filing rolled back too.
@@ -246,7 +278,6 @@ fn commit_batch(
 fn apply_all(
     conn: &Connection,
     batch: &mut [Box<dyn Job>],
-    filing: Filing,
     room_index: &mut RoomIndex,
     search_index: &mut SearchIndex,
 ) -> rusqlite::Result<()> {
@@ -275,7 +306,7 @@ fn apply_all(
     }
     let now = Instant::now();
     room_index.file_within(conn, Filing::Due, batch.len(), now)?;
-    search_index.index_within(conn, filing, batch.len(), now)?;
+    search_index.index_within(conn, Filing::Due, batch.len(), now)?;
     conn.prepare_cached("COMMIT")?.execute([])?;
     Ok(())
 }
