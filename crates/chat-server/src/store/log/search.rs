@@ -1,18 +1,14 @@
 //! The full-text index (SQLite FTS5) over message texts.
 //!
-//! The index follows the log behind the writer, on the writer's thread, in
-//! its idle moments: when nothing is queued and messages wait, the writer
-//! indexes a chunk of them in a transaction of its own, and goes on chunk
-//! by chunk while the queue stays empty, at most one round every
-//! [`INDEX_INTERVAL`] (FTS5 then writes a segment per round, not per
-//! commit). A send therefore waits for at most one chunk. Indexing inside
-//! the message commits, as first built, cost durable sends 11 % of their
-//! top rate and half again their p99 at 25k/s in A/B pairs. A writer that
-//! is never idle still indexes a chunk after each commit once the index
-//! has lagged ten seconds. `message_search_upto` records how far the index has read; it
-//! moves in the same transaction as the entries. A message is searchable
-//! within about one interval of being stored on a server that is not
-//! saturated.
+//! The index follows the log the way filing by room does: new messages
+//! are added inside the writer's commits, at most every [`INDEX_INTERVAL`],
+//! a batch at a time, so FTS5 writes one segment per round instead of one
+//! per commit (indexing in every commit made durable sends at 25k/s cost
+//! half again as much CPU). When messages wait and nothing else is
+//! written, the writer queues an empty job to carry the next round.
+//! `message_search_upto` records how far it has read; it moves in the same
+//! transaction as the entries. A message is searchable within about two
+//! intervals of being stored.
 //!
 //! Edits and deletes run on the same writer, so they know exactly whether
 //! a message is in the index yet: [`replace`] takes the old text out
@@ -25,94 +21,71 @@ use std::time::{Duration, Instant};
 use chat_api::{Message, MessageId, RoomId, SearchQuery, UserId};
 use rusqlite::{Connection, params};
 
-use super::{StoreError, messages::read_messages};
+use super::{StoreError, messages::read_messages, room_index::Filing};
 
-/// Least time between two rounds of indexing, so that FTS5 writes a
-/// segment per round rather than per commit.
+/// Least time between two rounds of indexing.
 pub(super) const INDEX_INTERVAL: Duration = Duration::from_millis(100);
 
-/// Messages indexed in one transaction: about a millisecond of work, the
-/// most a send that arrives meanwhile waits for it.
-const CHUNK: usize = 256;
-
-/// How far the index may fall behind a writer that is never idle before
-/// a chunk goes ahead of the queue anyway.
-const MOST_LAG: Duration = Duration::from_secs(10);
+/// Messages one round indexes at least, when that many wait; a round
+/// indexes up to twice the messages its commit stores if that is more.
+/// Large enough to work through an old database's backlog at some 10,000
+/// messages a second after an upgrade.
+const MIN_INDEXED_PER_ROUND: usize = 1000;
 
 /// Most words of a query that are looked up.
 const MAX_QUERY_WORDS: usize = 8;
 
-/// The writer's view of the index: whether messages may wait, and when the
-/// last round ran.
-#[derive(Debug)]
+/// When the last round ran, and whether messages may still wait.
+#[derive(Debug, Default)]
 pub(super) struct SearchIndex {
-    /// Messages may be waiting (a commit happened since the index last
-    /// caught up). True at start: an upgraded database has a backlog.
-    behind: bool,
-    /// A round has started and not caught up yet.
-    in_round: bool,
     last_round: Option<Instant>,
+    behind: bool,
 }
 
 impl SearchIndex {
     pub(super) fn new() -> Self {
-        Self { behind: true, in_round: false, last_round: None }
+        Self::default()
     }
 
-    /// A commit happened; it may have stored messages.
-    pub(super) fn committed(&mut self) {
-        self.behind = true;
+    /// Indexes what is due inside the caller's open transaction, for a
+    /// commit storing `stored` messages. An error means SQLite rolled the
+    /// transaction back; any other failure is logged and retried later.
+    pub(super) fn index_within(
+        &mut self,
+        conn: &Connection,
+        filing: Filing,
+        stored: usize,
+        now: Instant,
+    ) -> rusqlite::Result<()> {
+        if filing == Filing::Due && self.last_round.is_some_and(|at| now.saturating_duration_since(at) < INDEX_INTERVAL)
+        {
+            // This commit may have stored messages that now wait.
+            self.behind = true;
+            return Ok(());
+        }
+        self.last_round = Some(now);
+        let budget = match filing {
+            Filing::Due => MIN_INDEXED_PER_ROUND.max(2 * stored),
+            Filing::All => usize::MAX,
+        };
+        match index(conn, budget) {
+            Err(e) if conn.is_autocommit() => Err(e),
+            Err(e) => {
+                tracing::warn!(error = %e, "indexing messages for search failed; retrying with a later commit");
+                self.behind = true;
+                Ok(())
+            }
+            Ok(indexed) => {
+                self.behind = indexed == budget;
+                Ok(())
+            }
+        }
     }
 
-    /// Whether messages may be waiting: the writer then makes sure it gets
-    /// a turn even if nothing else is written.
+    /// Whether messages may be waiting for the next round: the writer then
+    /// makes sure one comes even if nothing else is written.
     pub(super) fn behind(&self) -> bool {
         self.behind
-    }
-
-    /// Whether a chunk should run now, with the writer's queue `idle` (or
-    /// not). Indexing waits for idle moments, so that it never delays
-    /// sends by more than a chunk, except once the index has lagged
-    /// [`MOST_LAG`] behind a writer that is never idle.
-    pub(super) fn due(&self, now: Instant, idle: bool) -> bool {
-        if !self.behind {
-            return false;
-        }
-        let since = self.last_round.map_or(Duration::MAX, |at| now.saturating_duration_since(at));
-        (idle && (self.in_round || since >= INDEX_INTERVAL)) || since >= MOST_LAG
-    }
-
-    /// Indexes one chunk in a transaction of its own. Errors roll it back
-    /// and are logged; the next turn starts again from the mark.
-    pub(super) fn run_chunk(&mut self, conn: &Connection, now: Instant) {
-        self.in_round = true;
-        let chunk = conn.execute_batch("BEGIN IMMEDIATE").and_then(|()| {
-            let indexed = index(conn, CHUNK)?;
-            conn.execute_batch("COMMIT")?;
-            Ok(indexed)
-        });
-        match chunk {
-            Ok(indexed) if indexed < CHUNK => {
-                self.behind = false;
-                self.in_round = false;
-                self.last_round = Some(now);
-            }
-            Ok(_) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "indexing messages for search failed; retrying later");
-                let _ = conn.execute_batch("ROLLBACK");
-                self.in_round = false;
-                self.last_round = Some(now);
-            }
-        }
-    }
-
-    /// Indexes everything inside the caller's open transaction (at
-    /// shutdown).
-    pub(super) fn index_all_within(&mut self, conn: &Connection) -> rusqlite::Result<()> {
-        index(conn, usize::MAX)?;
-        self.behind = false;
-        Ok(())
     }
 }
 

@@ -8,9 +8,8 @@
 //! stored.
 //!
 //! Each commit also files by room the messages that have waited long
-//! enough ([`RoomIndex`]), inside the same transaction. Between commits,
-//! when nothing is queued, the writer adds new messages to the full-text
-//! index ([`SearchIndex`]).
+//! enough ([`RoomIndex`]) and adds new messages to the full-text index
+//! ([`SearchIndex`]), inside the same transaction.
 //!
 //! Committed batches go to a second thread, the completer, which tells each
 //! job how it went, in queue order. The writer meanwhile starts the next
@@ -170,9 +169,10 @@ impl Writer {
     }
 }
 
-/// Wakes a writer that sleeps on its queue while the search index is
-/// behind but its interval had not passed: queues an empty job every
-/// [`INDEX_INTERVAL`] while that lasts. Ends once the queue is closed.
+/// Lets the search index catch up when no writes come to carry it: while
+/// the writer says the index is behind, queues an empty job every
+/// [`INDEX_INTERVAL`], whose commit runs the index's next round. Ends once
+/// the writer's queue is closed.
 fn nudge_while_behind(queue: &mpsc::WeakSender<Box<dyn Job>>, behind: &AtomicBool) {
     loop {
         std::thread::sleep(INDEX_INTERVAL);
@@ -224,22 +224,15 @@ fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, commits: Commi
         }
         batch_size.record(batch.len() as f64);
         let started = std::time::Instant::now();
-        let result = commit_batch(&conn, &mut batch, &mut room_index);
+        let result = commit_batch(&conn, &mut batch, &mut room_index, &mut search_index);
+        index_behind.store(search_index.behind(), Ordering::Release);
         commit_seconds.record(started.elapsed().as_secs_f64());
         if result.is_ok() {
             commits.committed();
-            search_index.committed();
         }
         if completed.send((batch, result)).is_err() {
             break;
         }
-        // Idle moments (and a lagging index) go to the search index, a
-        // chunk at a time, rechecking the queue between chunks.
-        while search_index.due(Instant::now(), queue.is_empty()) {
-            search_index.run_chunk(&conn, Instant::now());
-            commits.committed();
-        }
-        index_behind.store(search_index.behind(), Ordering::Release);
     }
     drop(completed);
     if completer.join().is_err() {
@@ -253,7 +246,7 @@ fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, commits: Commi
         .execute_batch("BEGIN IMMEDIATE")
         .and_then(|()| room_index.read_within(&conn, Instant::now()))
         .and_then(|()| room_index.file_within(&conn, Filing::All, 0, Instant::now()))
-        .and_then(|()| search_index.index_all_within(&conn))
+        .and_then(|()| search_index.index_within(&conn, Filing::All, 0, Instant::now()))
         .and_then(|()| conn.execute_batch("COMMIT"));
     if let Err(e) = filed {
         tracing::warn!(error = %e, "filing the last messages by room failed; a commit after the next start files them");
@@ -264,8 +257,13 @@ fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, commits: Commi
     }
 }
 
-fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>], room_index: &mut RoomIndex) -> Result<(), String> {
-    let result = apply_all(conn, batch, room_index);
+fn commit_batch(
+    conn: &Connection,
+    batch: &mut [Box<dyn Job>],
+    room_index: &mut RoomIndex,
+    search_index: &mut SearchIndex,
+) -> Result<(), String> {
+    let result = apply_all(conn, batch, room_index, search_index);
     if let Err(e) = &result {
         tracing::error!(error = %e, jobs = batch.len(), "storage commit failed");
         // Its filing rolled back too.
@@ -277,7 +275,12 @@ fn commit_batch(conn: &Connection, batch: &mut [Box<dyn Job>], room_index: &mut 
     result.map_err(|e| e.to_string())
 }
 
-fn apply_all(conn: &Connection, batch: &mut [Box<dyn Job>], room_index: &mut RoomIndex) -> rusqlite::Result<()> {
+fn apply_all(
+    conn: &Connection,
+    batch: &mut [Box<dyn Job>],
+    room_index: &mut RoomIndex,
+    search_index: &mut SearchIndex,
+) -> rusqlite::Result<()> {
     conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
     room_index.read_within(conn, Instant::now())?;
     for job in batch.iter_mut() {
@@ -301,7 +304,9 @@ fn apply_all(conn: &Connection, batch: &mut [Box<dyn Job>], room_index: &mut Roo
             conn.prepare_cached("RELEASE job")?.execute([])?;
         }
     }
-    room_index.file_within(conn, Filing::Due, batch.len(), Instant::now())?;
+    let now = Instant::now();
+    room_index.file_within(conn, Filing::Due, batch.len(), now)?;
+    search_index.index_within(conn, Filing::Due, batch.len(), now)?;
     conn.prepare_cached("COMMIT")?.execute([])?;
     Ok(())
 }
