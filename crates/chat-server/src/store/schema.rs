@@ -172,9 +172,12 @@ const MIGRATIONS: &[&str] = &[
 
     -- The index reads its text from messages (no second copy). With
     -- secure-delete, a deleted row's terms leave the index at once
-    -- instead of lingering until segments merge.
+    -- instead of lingering until segments merge. No column sizes: results
+    -- come newest first, not ranked, and skipping that table's row per
+    -- message makes indexing a sixth cheaper.
     CREATE VIRTUAL TABLE message_search USING fts5(
-        text, content = 'messages', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+        text, content = 'messages', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2',
+        columnsize = 0
     );
     INSERT INTO message_search (message_search, rank) VALUES ('secure-delete', 1);
     CREATE TABLE message_search_upto (
