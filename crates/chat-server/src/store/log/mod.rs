@@ -253,6 +253,9 @@ impl MessageLog {
         before: Option<MessageId>,
         limit: u32,
     ) -> Result<(Vec<Message>, bool), StoreError> {
+        // Whatever waits for the index goes in first: a search sees every
+        // message stored before it.
+        self.writer.write(search::catch_up).await?;
         self.reader.read(move |conn| search::find(conn, &query, reader, room.as_ref(), before, limit)).await
     }
 }

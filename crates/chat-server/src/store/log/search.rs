@@ -7,8 +7,9 @@
 //! half again as much CPU). When messages wait and nothing else is
 //! written, the writer queues an empty job to carry the next round.
 //! `message_search_upto` records how far it has read; it moves in the same
-//! transaction as the entries. A message is searchable within about two
-//! intervals of being stored.
+//! transaction as the entries. A search first has the writer index
+//! whatever waits (at most about one interval's worth), so it finds every
+//! message stored before it.
 //!
 //! Edits and deletes run on the same writer, so they know exactly whether
 //! a message is in the index yet: [`replace`] takes the old text out
@@ -108,6 +109,13 @@ fn index(conn: &Connection, budget: usize) -> rusqlite::Result<usize> {
 
 fn mark(conn: &Connection) -> rusqlite::Result<i64> {
     conn.prepare_cached("SELECT message_id FROM message_search_upto")?.query_row([], |r| r.get(0))
+}
+
+/// Indexes every message not indexed yet, inside the caller's write: a
+/// search runs this first, so that it sees every message stored before it.
+pub(super) fn catch_up(conn: &Connection) -> Result<(), StoreError> {
+    index(conn, usize::MAX)?;
+    Ok(())
 }
 
 /// Replaces message `id`'s entry, whose indexed text is `old`, with `new`
