@@ -188,7 +188,8 @@ impl RoomId {
     /// Checks `text` and folds it to lower case. A direct conversation's
     /// id, `dm:<a>:<b>`, is also put in its canonical order (`a` < `b`).
     pub fn parse(text: &str) -> Result<Self, NameError> {
-        if let Some(pair) = text.strip_prefix(DIRECT_PREFIX) {
+        let direct = text.get(..DIRECT_PREFIX.len()).filter(|p| p.eq_ignore_ascii_case(DIRECT_PREFIX));
+        if let Some(pair) = direct.map(|prefix| &text[prefix.len()..]) {
             let Some((a, b)) = pair.split_once(':') else {
                 return Err(NameError::BadCharacter {
                     what: "direct conversation id",
@@ -404,6 +405,8 @@ mod tests {
         assert!(id.is_direct());
         assert_eq!(id.direct_keys(), Some(("alice", "bob")));
         assert_eq!(RoomId::parse("dm:BOB:alice").unwrap(), id);
+        assert_eq!(RoomId::parse("DM:Alice:bob").unwrap(), id);
+        assert!(RoomId::parse("dé:a").is_err());
         assert!(RoomId::direct(&alice, &UserName::parse("ALICE").unwrap()).is_none());
         assert!(RoomId::parse("dm:alice:alice").is_err());
         assert!(RoomId::parse("dm:alice").is_err());
