@@ -66,7 +66,10 @@ async fn a_message_arriving_mid_line_does_not_garble_the_line_being_typed() {
 
         alice.send("/quit\r").unwrap();
         expect_exit(&mut alice, "alice after /quit");
-        // Ctrl-D leaves too.
+        // Ctrl-D leaves too. Sent once alice's leaving is on bob's screen,
+        // so that the key does not race the line editor's redraw around
+        // that line (once, under load, it went unanswered).
+        expect(&mut bob, "bob", "alice left #general");
         bob.send("\u{4}").unwrap();
         expect_exit(&mut bob, "bob after Ctrl-D");
         let alice_status = alice.get_process().wait().expect("alice exits");
