@@ -17,38 +17,9 @@ pub struct BanRecord {
     pub expires_at: Option<Timestamp>,
 }
 
-/// What a moderator or admin did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuditAction {
-    /// `kick_user`
-    Kick,
-    /// `ban_user`
-    Ban,
-    /// `unban_user`
-    Unban,
-    /// `broadcast_announcement`
-    Announce,
-    /// `delete_room`
-    DeleteRoom,
-    /// `delete_message` of another user's message
-    DeleteMessage,
-    /// `set_role`
-    SetRole,
-}
-
-impl AuditAction {
-    fn as_str(self) -> &'static str {
-        match self {
-            AuditAction::Kick => "kick",
-            AuditAction::Ban => "ban",
-            AuditAction::Unban => "unban",
-            AuditAction::Announce => "announce",
-            AuditAction::DeleteRoom => "delete_room",
-            AuditAction::DeleteMessage => "delete_message",
-            AuditAction::SetRole => "set_role",
-        }
-    }
-}
+/// What a moderator or admin did: the contract's own list, stored by its
+/// wire name.
+pub type AuditAction = ModerationAction;
 
 /// One line of the moderation log.
 #[derive(Debug, Clone)]
