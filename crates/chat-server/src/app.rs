@@ -56,7 +56,7 @@ impl AppState {
         // Install the recorder before anything takes metric handles.
         crate::metrics::handle();
         let data_dir = config.chat.data_dir.clone();
-        let store = Arc::new(Store::open(&data_dir)?);
+        let store = Arc::new(Store::connect(&config.storage, &data_dir).await?);
         let secret = load_or_create_secret(config.auth.jwt_secret.as_ref(), &data_dir)?;
         let tokens = Tokens::new(&secret, config.auth.token_ttl_secs);
         let passwords = Passwords::new().await.map_err(|e| anyhow::anyhow!("password hasher: {e}"))?;

@@ -88,7 +88,7 @@ fn start(command: Option<Command>, config: Config) -> anyhow::Result<()> {
         None => runtime.block_on(serve(config)),
         Some(Command::User(args)) => {
             let command = user_command(args)?;
-            let said = runtime.block_on(chat_server::operator::run(&config.chat.data_dir, command))?;
+            let said = runtime.block_on(chat_server::operator::run(&config, command))?;
             println!("{said}");
             Ok(())
         }

@@ -5,7 +5,7 @@
 //! also logged in `account_deletions`, from which a running server closes
 //! the account's connections within about a second.
 
-use std::path::Path;
+use crate::config::Config;
 
 use chat_api::{Role, UserName};
 
@@ -39,8 +39,8 @@ pub enum UserCommand {
 }
 
 /// Runs the command and returns what to tell the operator.
-pub async fn run(data_dir: &Path, command: UserCommand) -> anyhow::Result<String> {
-    let store = Store::open(data_dir)?;
+pub async fn run(config: &Config, command: UserCommand) -> anyhow::Result<String> {
+    let store = Store::connect(&config.storage, &config.chat.data_dir).await?;
     let outcome = apply(&store, command).await;
     store.close().await;
     outcome

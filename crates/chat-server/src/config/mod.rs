@@ -40,6 +40,69 @@ pub struct Config {
     /// Per-connection protections.
     #[serde(default)]
     pub connection: ConnectionConfig,
+    /// Where messages and accounts are kept.
+    #[serde(default)]
+    pub storage: StorageConfig,
+    /// Running as one of several nodes.
+    #[serde(default)]
+    pub cluster: ClusterConfig,
+}
+
+/// Which database holds everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    /// `chat.db` in the data directory: one node, nothing to set up.
+    #[default]
+    Sqlite,
+    /// A PostgreSQL database, which several nodes can share.
+    Postgres,
+}
+
+/// `[storage]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// `sqlite` or `postgres`.
+    pub backend: StorageBackend,
+    /// `postgres://user[:password]@host[:port]/database`; required with
+    /// the `postgres` backend. A secret: it may hold a password.
+    pub postgres_url: Option<Secret>,
+    /// Most PostgreSQL connections this node opens, the message writer's
+    /// own included.
+    pub postgres_pool_size: usize,
+    /// Seconds a PostgreSQL call may take before it fails with a clear
+    /// error (the database is down or unreachable).
+    pub postgres_timeout_secs: u64,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self { backend: StorageBackend::Sqlite, postgres_url: None, postgres_pool_size: 16, postgres_timeout_secs: 5 }
+    }
+}
+
+/// `[cluster]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterConfig {
+    /// `nats://host:port` of the NATS server the nodes share. Unset: this
+    /// is the only node. Set: the `postgres` backend is required.
+    pub nats_url: Option<String>,
+    /// This node's name in the cluster, unique among the nodes (default:
+    /// generated at start).
+    pub node_id: Option<String>,
+    /// Milliseconds between a node's presence heartbeats.
+    pub heartbeat_ms: u64,
+    /// Milliseconds without a heartbeat after which a node counts as dead
+    /// and its users' presence is dropped everywhere.
+    pub presence_ttl_ms: u64,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        Self { nats_url: None, node_id: None, heartbeat_ms: 1_000, presence_ttl_ms: 5_000 }
+    }
 }
 
 /// `[server]`
@@ -318,6 +381,8 @@ impl Config {
             admin: AdminConfig::default(),
             rate_limit: RateLimitConfig::default(),
             connection: ConnectionConfig::default(),
+            storage: StorageConfig::default(),
+            cluster: ClusterConfig::default(),
         }
     }
 

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use chat_api::{MessageText, RoomName, UserName};
 
-use super::{Config, ConfigError};
+use super::{Config, ConfigError, StorageBackend};
 
 fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { key: key.to_owned(), message: message.into() }
@@ -19,6 +19,54 @@ fn in_range<T: PartialOrd + std::fmt::Display + Copy>(key: &str, value: T, min: 
 }
 
 impl Config {
+    /// The `[storage]` and `[cluster]` keys, which must agree.
+    fn validate_storage(&self) -> Result<(), ConfigError> {
+        let st = &self.storage;
+        if st.backend == StorageBackend::Postgres {
+            match &st.postgres_url {
+                None => return Err(invalid("storage.postgres_url", "is required with storage.backend = \"postgres\"")),
+                Some(url)
+                    if !(url.expose().starts_with("postgres://") || url.expose().starts_with("postgresql://")) =>
+                {
+                    return Err(invalid("storage.postgres_url", "must start with postgres:// or postgresql://"));
+                }
+                Some(_) => {}
+            }
+        }
+        in_range("storage.postgres_pool_size", st.postgres_pool_size, 2, 1_000)?;
+        in_range("storage.postgres_timeout_secs", st.postgres_timeout_secs, 1, 600)?;
+
+        let cl = &self.cluster;
+        if let Some(url) = &cl.nats_url {
+            if url.trim().is_empty() {
+                return Err(invalid("cluster.nats_url", "must not be empty (leave it unset for one node)"));
+            }
+            if self.auth.jwt_secret.is_none() {
+                return Err(invalid(
+                    "auth.jwt_secret",
+                    "is required with cluster.nats_url: every node must check the tokens the others sign",
+                ));
+            }
+            if st.backend != StorageBackend::Postgres {
+                return Err(invalid(
+                    "cluster.nats_url",
+                    "needs storage.backend = \"postgres\": nodes share their messages through PostgreSQL",
+                ));
+            }
+        }
+        if let Some(id) = &cl.node_id {
+            let ok = !id.is_empty()
+                && id.len() <= 64
+                && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !ok {
+                return Err(invalid("cluster.node_id", "must be 1 to 64 letters, digits, '-' or '_'"));
+            }
+        }
+        in_range("cluster.heartbeat_ms", cl.heartbeat_ms, 100, 60_000)?;
+        in_range("cluster.presence_ttl_ms", cl.presence_ttl_ms, 2 * cl.heartbeat_ms, 600_000)?;
+        Ok(())
+    }
+
     /// Checks every key; the first problem found is returned.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let s = &self.server;
@@ -43,6 +91,8 @@ impl Config {
             return Err(invalid("auth.jwt_secret", "must be at least 32 characters"));
         }
         in_range("auth.token_ttl_secs", self.auth.token_ttl_secs, 60, 366 * 24 * 60 * 60)?;
+
+        self.validate_storage()?;
 
         let c = &self.chat;
         if c.data_dir.as_os_str().is_empty() {

@@ -7,7 +7,7 @@
 use chat_api::{MessageId, RoomId, UserId, UserName};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Store, StoreError, log, now_millis};
+use super::{SqliteStore, StoreError, log, now_millis};
 
 /// A direct conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,9 +68,9 @@ pub(super) fn delete_conversations_of(conn: &Connection, user: UserId) -> Result
     Ok(())
 }
 
-impl Store {
+impl SqliteStore {
     /// The conversation between `one` and `other`, created if needed.
-    pub async fn open_direct(
+    pub(in crate::store) async fn open_direct(
         &self,
         one: (UserId, UserName),
         other: (UserId, UserName),
@@ -108,12 +108,12 @@ impl Store {
     }
 
     /// A conversation by id.
-    pub async fn direct(&self, room: RoomId) -> Result<Option<DirectRecord>, StoreError> {
+    pub(in crate::store) async fn direct(&self, room: RoomId) -> Result<Option<DirectRecord>, StoreError> {
         self.reader.read(move |conn| read_direct(conn, &room)).await
     }
 
     /// The user's conversations, most recent activity first.
-    pub async fn directs_of(&self, user: UserId) -> Result<Vec<DirectRecord>, StoreError> {
+    pub(in crate::store) async fn directs_of(&self, user: UserId) -> Result<Vec<DirectRecord>, StoreError> {
         self.reader
             .read(move |conn| {
                 let mut stmt = conn.prepare_cached(
@@ -139,7 +139,7 @@ impl Store {
     }
 
     /// Makes `blocker` block `blocked` (again: no change).
-    pub async fn block(&self, blocker: UserId, blocked: UserId) -> Result<(), StoreError> {
+    pub(in crate::store) async fn block(&self, blocker: UserId, blocked: UserId) -> Result<(), StoreError> {
         self.log
             .write(move |conn| {
                 conn.prepare_cached(
@@ -153,7 +153,7 @@ impl Store {
     }
 
     /// Lifts a block (none: no change).
-    pub async fn unblock(&self, blocker: UserId, blocked: UserId) -> Result<(), StoreError> {
+    pub(in crate::store) async fn unblock(&self, blocker: UserId, blocked: UserId) -> Result<(), StoreError> {
         self.log
             .write(move |conn| {
                 conn.prepare_cached("DELETE FROM blocks WHERE blocker_id = ?1 AND blocked_id = ?2")?
@@ -164,7 +164,7 @@ impl Store {
     }
 
     /// Whether `blocker` blocks `blocked`.
-    pub async fn blocks(&self, blocker: UserId, blocked: UserId) -> Result<bool, StoreError> {
+    pub(in crate::store) async fn blocks(&self, blocker: UserId, blocked: UserId) -> Result<bool, StoreError> {
         self.reader
             .read(move |conn| {
                 Ok(conn
@@ -175,7 +175,7 @@ impl Store {
     }
 
     /// The usernames `blocker` blocks, sorted.
-    pub async fn blocked_by(&self, blocker: UserId) -> Result<Vec<UserName>, StoreError> {
+    pub(in crate::store) async fn blocked_by(&self, blocker: UserId) -> Result<Vec<UserName>, StoreError> {
         self.reader
             .read(move |conn| {
                 let mut stmt = conn.prepare_cached(

@@ -407,7 +407,7 @@ mod tests {
     use super::*;
     use crate::store::{
         DATABASE_FILE, Store,
-        log::test_support::{append, plain},
+        sqlite::log::test_support::{append, plain},
         test_support::temp_store,
     };
 

@@ -5,7 +5,7 @@
 use chat_api::{RoomId, RoomName, RoomTopic, UserId};
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, StoreError, log, now_millis};
+use super::{SqliteStore, StoreError, log, now_millis};
 
 /// A stored room.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,11 +47,11 @@ fn read_room(conn: &rusqlite::Connection, id: &RoomId) -> Result<Option<RoomReco
     }))
 }
 
-impl Store {
+impl SqliteStore {
     /// Creates the room unless a room with its id exists, whatever the
     /// number of rooms (start-up rooms). Returns the room as stored and
     /// whether this call created it.
-    pub async fn create_room(&self, name: RoomName) -> Result<(RoomRecord, bool), StoreError> {
+    pub(in crate::store) async fn create_room(&self, name: RoomName) -> Result<(RoomRecord, bool), StoreError> {
         match self.insert_room(name, None, None).await? {
             RoomCreation::Created(room) => Ok((room, true)),
             RoomCreation::Existed(room) => Ok((room, false)),
@@ -62,7 +62,7 @@ impl Store {
     /// Creates the room for `creator` unless a room with its id exists or
     /// `max_rooms` rooms exist. The count and the insert are one statement
     /// in the writer, so concurrent creations cannot overshoot the limit.
-    pub async fn create_room_within(
+    pub(in crate::store) async fn create_room_within(
         &self,
         name: RoomName,
         max_rooms: usize,
@@ -99,7 +99,7 @@ impl Store {
     }
 
     /// Every room (not direct conversations), sorted by id.
-    pub async fn rooms(&self) -> Result<Vec<RoomRecord>, StoreError> {
+    pub(in crate::store) async fn rooms(&self) -> Result<Vec<RoomRecord>, StoreError> {
         self.reader
             .read(|conn| {
                 let mut stmt = conn
@@ -129,7 +129,11 @@ impl Store {
 
     /// Sets (or, empty, clears) a room's topic. Returns the room as stored,
     /// or `None` if it does not exist.
-    pub async fn set_topic(&self, id: RoomId, topic: RoomTopic) -> Result<Option<RoomRecord>, StoreError> {
+    pub(in crate::store) async fn set_topic(
+        &self,
+        id: RoomId,
+        topic: RoomTopic,
+    ) -> Result<Option<RoomRecord>, StoreError> {
         self.log
             .write(move |conn| {
                 let topic = (!topic.is_empty()).then(|| topic.as_str().to_owned());
@@ -141,14 +145,14 @@ impl Store {
     }
 
     /// Whether anything was ever written in the room (and is still stored).
-    pub async fn room_has_messages(&self, id: RoomId) -> Result<bool, StoreError> {
+    pub(in crate::store) async fn room_has_messages(&self, id: RoomId) -> Result<bool, StoreError> {
         self.reader.read(move |conn| log::room_has_messages(conn, &id)).await
     }
 
     /// Deletes the room only if no message is stored in it, checked in the
     /// same job, so a message that made it in first keeps its room.
     /// Returns whether it was deleted.
-    pub async fn delete_room_if_silent(&self, id: RoomId) -> Result<bool, StoreError> {
+    pub(in crate::store) async fn delete_room_if_silent(&self, id: RoomId) -> Result<bool, StoreError> {
         let deleted = self
             .log
             .write(move |conn| {
@@ -169,7 +173,7 @@ impl Store {
 
     /// Deletes a room (or direct conversation) with its messages, search
     /// entries and read markers. Returns false if it did not exist.
-    pub async fn delete_room(&self, id: RoomId) -> Result<bool, StoreError> {
+    pub(in crate::store) async fn delete_room(&self, id: RoomId) -> Result<bool, StoreError> {
         let room = id.clone();
         let deleted = self
             .log

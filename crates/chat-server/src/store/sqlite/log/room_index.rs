@@ -294,7 +294,7 @@ mod tests {
 
     fn database() -> Connection {
         let conn = Connection::open_in_memory().unwrap();
-        crate::store::schema::migrate(&conn).unwrap();
+        crate::store::sqlite::schema::migrate(&conn).unwrap();
         conn.execute_batch("INSERT INTO rooms (id, name, created_at) VALUES ('a', 'a', 0), ('b', 'b', 0)").unwrap();
         conn
     }

@@ -34,7 +34,7 @@ use super::{StoreError, open_connection, reader::ReadPool};
 
 /// The message log. See the module docs.
 #[derive(Debug)]
-pub struct MessageLog {
+pub(in crate::store) struct MessageLog {
     writer: Writer,
     checkpointer: Checkpointer,
     reader: Arc<ReadPool>,
@@ -78,7 +78,7 @@ impl MessageLog {
     /// stored message (or the failure) right after the commit, in id order,
     /// which is what lets the caller publish messages in exactly the order
     /// of their ids.
-    pub async fn append<D>(&self, message: NewMessage, done: D) -> Result<(), StoreError>
+    pub(in crate::store) async fn append<D>(&self, message: NewMessage, done: D) -> Result<(), StoreError>
     where
         D: FnOnce(Result<Appended, StoreError>) + Send + 'static,
     {
@@ -108,18 +108,24 @@ impl MessageLog {
 
     /// Tells the cache that a room was just created: it has no messages, so
     /// memory answers for all of them.
-    pub fn room_created(&self, room: &RoomId) {
+    pub(in crate::store) fn room_created(&self, room: &RoomId) {
         self.recent.lock().insert(room.clone(), RecentMessages::new(MessageId(0)));
     }
 
     /// Forgets a deleted room's cached messages.
-    pub fn room_deleted(&self, room: &RoomId) {
+    pub(in crate::store) fn room_deleted(&self, room: &RoomId) {
         self.recent.lock().remove(room);
     }
 
     /// The newest `limit` messages of `room` with `after < id <= upto`,
     /// oldest first, when memory holds all of them.
-    pub fn recent(&self, room: &RoomId, after: MessageId, upto: MessageId, limit: usize) -> Option<Vec<Message>> {
+    pub(in crate::store) fn recent(
+        &self,
+        room: &RoomId,
+        after: MessageId,
+        upto: MessageId,
+        limit: usize,
+    ) -> Option<Vec<Message>> {
         let recent = self.recent.lock();
         match recent.get(room) {
             Some(cache) => cache.newest_after(after, upto, limit),
@@ -129,7 +135,7 @@ impl MessageLog {
 
     /// Up to `limit` messages of a room older than `before` (or the newest),
     /// oldest first, and whether older ones exist.
-    pub async fn history(
+    pub(in crate::store) async fn history(
         &self,
         room: RoomId,
         before: Option<MessageId>,
@@ -140,7 +146,7 @@ impl MessageLog {
 
     /// The newest `limit` messages of a room with `after < id <= upto`,
     /// oldest first.
-    pub async fn range(
+    pub(in crate::store) async fn range(
         &self,
         room: RoomId,
         after: Option<MessageId>,
@@ -151,19 +157,25 @@ impl MessageLog {
     }
 
     /// The highest message id ever assigned (0 when none).
-    pub async fn last_message_id(&self) -> Result<MessageId, StoreError> {
+    pub(in crate::store) async fn last_message_id(&self) -> Result<MessageId, StoreError> {
         self.reader.read(|conn| Ok(MessageId(messages::last_message_id(conn)?))).await
     }
 
     /// Who wrote a message, and where; `None` if it does not exist (any
     /// more).
-    pub async fn meta(&self, id: MessageId) -> Result<Option<MessageMeta>, StoreError> {
+    pub(in crate::store) async fn meta(&self, id: MessageId) -> Result<Option<MessageMeta>, StoreError> {
         self.reader.read(move |conn| messages::meta(conn, id)).await
     }
 
     /// Replaces the text of `id` if `author` wrote it. `done` runs in commit
     /// order, after the cache has the new text.
-    pub async fn edit<D>(&self, id: MessageId, author: UserId, text: MessageText, done: D) -> Result<(), StoreError>
+    pub(in crate::store) async fn edit<D>(
+        &self,
+        id: MessageId,
+        author: UserId,
+        text: MessageText,
+        done: D,
+    ) -> Result<(), StoreError>
     where
         D: FnOnce(Result<Edited, StoreError>) + Send + 'static,
     {
@@ -190,7 +202,7 @@ impl MessageLog {
     /// Erases message `id`: its row, text, reactions, mentions and search
     /// entry, if `allowed` agrees once it is found. `done` runs in commit
     /// order.
-    pub async fn delete<A, D>(&self, id: MessageId, allowed: A, done: D) -> Result<(), StoreError>
+    pub(in crate::store) async fn delete<A, D>(&self, id: MessageId, allowed: A, done: D) -> Result<(), StoreError>
     where
         A: FnOnce(&MessageMeta) -> Result<(), StoreError> + Send + 'static,
         D: FnOnce(Result<Removed, StoreError>) + Send + 'static,
@@ -214,7 +226,7 @@ impl MessageLog {
 
     /// Adds (`add`) or removes a user's reaction. `done` runs in commit
     /// order and learns whether anything changed.
-    pub async fn react<D>(
+    pub(in crate::store) async fn react<D>(
         &self,
         id: MessageId,
         user: (UserId, UserName),
@@ -245,7 +257,7 @@ impl MessageLog {
     /// Messages matching `query` with ids below `before`, newest first, in
     /// rooms anyone may join and `reader`'s own direct conversations (or
     /// only in `room`), and whether more follow.
-    pub async fn search(
+    pub(in crate::store) async fn search(
         &self,
         query: SearchQuery,
         reader: UserId,

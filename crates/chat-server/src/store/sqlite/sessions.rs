@@ -5,7 +5,7 @@
 use chat_api::UserId;
 use rusqlite::params;
 
-use super::{Store, StoreError, now_millis};
+use super::{SqliteStore, StoreError, now_millis};
 
 /// Deletion notices older than this are pruned when a new one is written;
 /// a server polls every second, so only a server stopped meanwhile misses
@@ -30,10 +30,10 @@ pub struct AccountDeletion {
     pub user_id: UserId,
 }
 
-impl Store {
+impl SqliteStore {
     /// Adds a token to the revocation list and drops the entries that have
     /// expired by `now` (Unix seconds).
-    pub async fn revoke_token(&self, token: RevokedToken, now: i64) -> Result<(), StoreError> {
+    pub(in crate::store) async fn revoke_token(&self, token: RevokedToken, now: i64) -> Result<(), StoreError> {
         self.log
             .write(move |conn| {
                 conn.prepare_cached("DELETE FROM revoked_tokens WHERE expires_at <= ?1")?.execute([now])?;
@@ -45,7 +45,7 @@ impl Store {
     }
 
     /// The revoked tokens that have not expired by `now` (Unix seconds).
-    pub async fn revoked_tokens(&self, now: i64) -> Result<Vec<RevokedToken>, StoreError> {
+    pub(in crate::store) async fn revoked_tokens(&self, now: i64) -> Result<Vec<RevokedToken>, StoreError> {
         self.reader
             .read(move |conn| {
                 let mut statement =
@@ -59,7 +59,7 @@ impl Store {
 
     /// The position of the newest account deletion (0 for none): a server
     /// starting up reads on from there.
-    pub async fn last_account_deletion(&self) -> Result<i64, StoreError> {
+    pub(in crate::store) async fn last_account_deletion(&self) -> Result<i64, StoreError> {
         self.reader
             .read(|conn| {
                 Ok(conn
@@ -71,7 +71,11 @@ impl Store {
 
     /// Up to `limit` account deletions after `after`, oldest first. One
     /// range read on the primary key: cheap enough to run every second.
-    pub async fn account_deletions_after(&self, after: i64, limit: usize) -> Result<Vec<AccountDeletion>, StoreError> {
+    pub(in crate::store) async fn account_deletions_after(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<AccountDeletion>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.reader
             .read(move |conn| {

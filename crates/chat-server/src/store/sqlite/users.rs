@@ -3,7 +3,7 @@
 use chat_api::{Avatar, DisplayName, Role, Timestamp, UserId, UserName};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{Store, StoreError, now_millis};
+use super::{SqliteStore, StoreError, now_millis};
 
 /// A stored account.
 #[derive(Debug, Clone)]
@@ -130,16 +130,16 @@ pub(super) fn insert_user(conn: &Connection, user: &NewUser) -> Result<UserRecor
     })
 }
 
-impl Store {
+impl SqliteStore {
     /// Creates an account. Never touches an existing one: a taken name
     /// (any case) is [`StoreError::UsernameTaken`].
-    pub async fn create_user(&self, user: NewUser) -> Result<UserRecord, StoreError> {
+    pub(in crate::store) async fn create_user(&self, user: NewUser) -> Result<UserRecord, StoreError> {
         self.log.write(move |conn| insert_user(conn, &user)).await
     }
 
     /// Creates each account in one transaction if, and only if, there are
     /// no accounts yet. Returns how many were created.
-    pub async fn seed_users(&self, users: Vec<NewUser>) -> Result<usize, StoreError> {
+    pub(in crate::store) async fn seed_users(&self, users: Vec<NewUser>) -> Result<usize, StoreError> {
         self.log
             .write(move |conn| {
                 let existing: i64 = conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?;
@@ -155,21 +155,24 @@ impl Store {
     }
 
     /// Whether any account exists.
-    pub async fn has_users(&self) -> Result<bool, StoreError> {
+    pub(in crate::store) async fn has_users(&self) -> Result<bool, StoreError> {
         self.reader
             .read(|conn| Ok(conn.query_row("SELECT EXISTS (SELECT 1 FROM users)", [], |r| r.get::<_, bool>(0))?))
             .await
     }
 
     /// Looks an account up by username, any case.
-    pub async fn user_by_name(&self, name: &UserName) -> Result<Option<UserRecord>, StoreError> {
+    pub(in crate::store) async fn user_by_name(&self, name: &UserName) -> Result<Option<UserRecord>, StoreError> {
         let key = name.key();
         self.reader.read(move |conn| find_user(conn, "username_key = ?1", &key)).await
     }
 
     /// The registered accounts among `names` (any case), as ids and the
     /// usernames' stored spelling, in the order given.
-    pub async fn users_named(&self, names: Vec<UserName>) -> Result<Vec<(UserId, UserName)>, StoreError> {
+    pub(in crate::store) async fn users_named(
+        &self,
+        names: Vec<UserName>,
+    ) -> Result<Vec<(UserId, UserName)>, StoreError> {
         self.reader
             .read(move |conn| {
                 let mut stmt = conn.prepare_cached("SELECT id, username FROM users WHERE username_key = ?1")?;
@@ -188,13 +191,17 @@ impl Store {
     }
 
     /// Looks an account up by id.
-    pub async fn user_by_id(&self, id: UserId) -> Result<Option<UserRecord>, StoreError> {
+    pub(in crate::store) async fn user_by_id(&self, id: UserId) -> Result<Option<UserRecord>, StoreError> {
         self.reader.read(move |conn| find_user(conn, "id = ?1", &id.0)).await
     }
 
     /// Applies a profile change and returns the updated account, or `None`
     /// if it no longer exists.
-    pub async fn update_profile(&self, id: UserId, change: ProfileChange) -> Result<Option<UserRecord>, StoreError> {
+    pub(in crate::store) async fn update_profile(
+        &self,
+        id: UserId,
+        change: ProfileChange,
+    ) -> Result<Option<UserRecord>, StoreError> {
         self.log
             .write(move |conn| {
                 if let Some(name) = &change.display_name {
@@ -218,7 +225,7 @@ impl Store {
     }
 
     /// Records that the user was connected just now.
-    pub async fn touch_last_seen(&self, id: UserId) -> Result<(), StoreError> {
+    pub(in crate::store) async fn touch_last_seen(&self, id: UserId) -> Result<(), StoreError> {
         self.log
             .write(move |conn| {
                 conn.prepare_cached("UPDATE users SET last_seen = ?2 WHERE id = ?1")?
@@ -229,7 +236,7 @@ impl Store {
     }
 
     /// Changes an account's role. Returns false if there is no such user.
-    pub async fn set_role(&self, name: &UserName, role: Role) -> Result<bool, StoreError> {
+    pub(in crate::store) async fn set_role(&self, name: &UserName, role: Role) -> Result<bool, StoreError> {
         let key = name.key();
         self.log
             .write(move |conn| {
@@ -243,7 +250,11 @@ impl Store {
 
     /// Replaces an account's password hash. Returns false if there is no
     /// such user.
-    pub async fn set_password_hash(&self, name: &UserName, password_hash: String) -> Result<bool, StoreError> {
+    pub(in crate::store) async fn set_password_hash(
+        &self,
+        name: &UserName,
+        password_hash: String,
+    ) -> Result<bool, StoreError> {
         let key = name.key();
         self.log
             .write(move |conn| {
@@ -258,7 +269,7 @@ impl Store {
     /// Deletes an account (its messages stay, under its name) and records
     /// the deletion for the running server (`account_deletions`), in one
     /// transaction. Returns false if there is no such user.
-    pub async fn delete_user(&self, name: &UserName) -> Result<bool, StoreError> {
+    pub(in crate::store) async fn delete_user(&self, name: &UserName) -> Result<bool, StoreError> {
         let key = name.key();
         self.log
             .write(move |conn| {

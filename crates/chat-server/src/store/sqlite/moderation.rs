@@ -6,7 +6,7 @@ use chat_api::{
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Store, StoreError, UserRecord, now_millis, users::find_user_by_id};
+use super::{SqliteStore, StoreError, UserRecord, now_millis, users::find_user_by_id};
 
 /// An active or expired ban.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,14 +109,19 @@ fn log_entry(
     })
 }
 
-impl Store {
+impl SqliteStore {
     /// Records a moderation action.
-    pub async fn audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
+    pub(in crate::store) async fn audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
         self.log.write(move |conn| insert_audit(conn, &entry)).await
     }
 
     /// Bans (or re-bans) a user and logs it, in one transaction.
-    pub async fn ban(&self, user: UserId, ban: BanRecord, entry: AuditEntry) -> Result<(), StoreError> {
+    pub(in crate::store) async fn ban(
+        &self,
+        user: UserId,
+        ban: BanRecord,
+        entry: AuditEntry,
+    ) -> Result<(), StoreError> {
         self.log
             .write(move |conn| {
                 conn.prepare_cached(
@@ -139,7 +144,7 @@ impl Store {
     }
 
     /// Lifts a ban and logs it. Returns whether a ban existed.
-    pub async fn unban(&self, user: UserId, entry: AuditEntry) -> Result<bool, StoreError> {
+    pub(in crate::store) async fn unban(&self, user: UserId, entry: AuditEntry) -> Result<bool, StoreError> {
         self.log
             .write(move |conn| {
                 let removed = conn.prepare_cached("DELETE FROM bans WHERE user_id = ?1")?.execute([user.0])?;
@@ -150,13 +155,17 @@ impl Store {
     }
 
     /// The user's ban if it is still in force at `now`.
-    pub async fn active_ban(&self, user: UserId, now: Timestamp) -> Result<Option<BanRecord>, StoreError> {
+    pub(in crate::store) async fn active_ban(
+        &self,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<Option<BanRecord>, StoreError> {
         self.reader.read(move |conn| find_active_ban(conn, user, now)).await
     }
 
     /// An account and its ban in force at `now`, in one read (what opening
     /// a connection needs).
-    pub async fn account_standing(
+    pub(in crate::store) async fn account_standing(
         &self,
         user: UserId,
         now: Timestamp,
@@ -171,7 +180,7 @@ impl Store {
 
     /// Up to `limit` log entries older than `before` (or the newest), newest
     /// first, and whether older ones exist.
-    pub async fn moderation_log(
+    pub(in crate::store) async fn moderation_log(
         &self,
         before: Option<i64>,
         limit: u32,
@@ -211,7 +220,7 @@ impl Store {
 
     /// Number of entries in the moderation log for an action (for tests and
     /// operators' sanity checks).
-    pub async fn audit_count(&self, action: AuditAction) -> Result<u64, StoreError> {
+    pub(in crate::store) async fn audit_count(&self, action: AuditAction) -> Result<u64, StoreError> {
         self.reader
             .read(move |conn| {
                 let n: i64 = conn

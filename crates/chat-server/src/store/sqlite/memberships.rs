@@ -4,7 +4,7 @@
 use chat_api::{MessageId, RoomId, RoomName, UserId};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Store, StoreError, log};
+use super::{SqliteStore, StoreError, log};
 
 /// Unread counts stop here: a number this large means "lots", and counting
 /// further would cost a read of every message.
@@ -53,10 +53,15 @@ fn counts(
     })
 }
 
-impl Store {
+impl SqliteStore {
     /// Adds a room to the user's rooms, with everything up to `read_upto`
     /// counted as read; a room already there keeps its marker.
-    pub async fn remember_room(&self, user: UserId, room: RoomId, read_upto: MessageId) -> Result<(), StoreError> {
+    pub(in crate::store) async fn remember_room(
+        &self,
+        user: UserId,
+        room: RoomId,
+        read_upto: MessageId,
+    ) -> Result<(), StoreError> {
         self.log
             .write(move |conn| {
                 conn.prepare_cached(
@@ -70,7 +75,7 @@ impl Store {
     }
 
     /// Removes a room from the user's rooms (`leave_room`).
-    pub async fn forget_room(&self, user: UserId, room: RoomId) -> Result<(), StoreError> {
+    pub(in crate::store) async fn forget_room(&self, user: UserId, room: RoomId) -> Result<(), StoreError> {
         self.log
             .write(move |conn| {
                 conn.prepare_cached("DELETE FROM memberships WHERE user_id = ?1 AND room_id = ?2")?
@@ -82,7 +87,12 @@ impl Store {
 
     /// Moves the user's marker in `room` forward to `upto`, adding the room
     /// to their rows if needed. Returns whether it moved.
-    pub async fn mark_read(&self, user: UserId, room: RoomId, upto: MessageId) -> Result<bool, StoreError> {
+    pub(in crate::store) async fn mark_read(
+        &self,
+        user: UserId,
+        room: RoomId,
+        upto: MessageId,
+    ) -> Result<bool, StoreError> {
         self.log
             .write(move |conn| {
                 let moved = conn
@@ -98,7 +108,11 @@ impl Store {
     }
 
     /// The user's marker in a room, if they have one.
-    pub async fn read_marker(&self, user: UserId, room: RoomId) -> Result<Option<MessageId>, StoreError> {
+    pub(in crate::store) async fn read_marker(
+        &self,
+        user: UserId,
+        room: RoomId,
+    ) -> Result<Option<MessageId>, StoreError> {
         self.reader
             .read(move |conn| {
                 let marker: Option<i64> = conn
@@ -111,7 +125,10 @@ impl Store {
     }
 
     /// The user's rooms (not direct conversations) with their counts, by id.
-    pub async fn my_rooms(&self, user: UserId) -> Result<Vec<(RoomName, MembershipRecord)>, StoreError> {
+    pub(in crate::store) async fn my_rooms(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<(RoomName, MembershipRecord)>, StoreError> {
         self.reader
             .read(move |conn| {
                 let mut stmt = conn.prepare_cached(
@@ -133,7 +150,11 @@ impl Store {
 
     /// Counts for one room or conversation of the user's, as
     /// [`Store::my_rooms`] gives them.
-    pub async fn room_counts(&self, user: UserId, room: RoomId) -> Result<MembershipRecord, StoreError> {
+    pub(in crate::store) async fn room_counts(
+        &self,
+        user: UserId,
+        room: RoomId,
+    ) -> Result<MembershipRecord, StoreError> {
         self.reader
             .read(move |conn| {
                 let last_read: Option<i64> = conn
