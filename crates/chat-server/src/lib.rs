@@ -32,6 +32,7 @@ pub mod operator;
 pub mod store;
 
 pub(crate) mod app;
+pub(crate) mod cluster;
 pub(crate) mod domain;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
@@ -63,6 +64,10 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = AppState::build(config).await?;
+    let cluster = cluster::Cluster::join(&state.config, &state.store, &state.hub).await?;
+    if let Some(cluster) = &cluster {
+        tracing::info!(node = cluster.node(), "cluster mode");
+    }
     let router = transport::router(state.clone());
     tracing::info!(address = %listener.local_addr()?, "listening");
 
@@ -96,6 +101,9 @@ pub async fn run(
     state.tasks.close();
     if tokio::time::timeout(SHUTDOWN_GRACE, state.tasks.wait()).await.is_err() {
         tracing::warn!("some connections did not close in time");
+    }
+    if let Some(mut cluster) = cluster {
+        cluster.leave().await;
     }
     state.store.close().await;
     tracing::info!("stopped");

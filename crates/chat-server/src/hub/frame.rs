@@ -65,6 +65,15 @@ impl Frame {
         Self(Arc::new(Inner { rpc, source: Source::Event { event, sender }, text: OnceLock::new() }))
     }
 
+    /// The notification this frame carries, unless it is a stored message
+    /// (those reach other nodes through the message log) or a reply.
+    pub(crate) fn notification(&self) -> Option<&ServerEvent> {
+        match &self.0.source {
+            Source::Event { event, sender: None } => Some(event),
+            _ => None,
+        }
+    }
+
     /// A complete JSON-RPC response.
     pub(crate) fn reply(text: String) -> Self {
         Self(Arc::new(Inner { rpc: Some(text.into()), source: Source::Reply, text: OnceLock::new() }))

@@ -9,6 +9,7 @@
 mod connection;
 mod frame;
 mod outbox;
+mod relay;
 mod room;
 pub(crate) mod stats;
 
@@ -22,7 +23,9 @@ use std::{
     time::Duration,
 };
 
-use chat_api::{CloseCode, MessageId, RoomId, RoomInfo, Timestamp, UserId};
+use chat_api::{
+    CloseCode, MessageId, RoomId, RoomInfo, ServerEvent, Timestamp, UserId, UserName, notifications::Kicked,
+};
 use parking_lot::{Mutex, RwLock};
 use tokio::time::Instant;
 
@@ -31,7 +34,10 @@ use crate::store::RoomRecord;
 pub(crate) use connection::{ConnId, Connection, Identity};
 pub(crate) use frame::{Encoding, Frame};
 pub(crate) use outbox::{Outbox, OutboxEvent, OutboxLimits};
+pub(crate) use relay::{Eviction, EvictionNotice, Relay};
 pub(crate) use room::{JoinRefused, Joined, Room, TypingRefused};
+
+use relay::RelaySlot;
 
 /// How long a typing indicator lasts without a new `start_typing`.
 pub(crate) const TYPING_TIMEOUT: Duration = Duration::from_secs(5);
@@ -41,6 +47,9 @@ pub(crate) const TYPING_TIMEOUT: Duration = Duration::from_secs(5);
 pub(crate) struct Hub {
     connections: RwLock<HashMap<ConnId, Arc<Connection>>>,
     by_user: Mutex<HashMap<UserId, Vec<Arc<Connection>>>>,
+    /// Connected users by username key, for direct messages from other
+    /// nodes (which name their two users by key).
+    by_key: Mutex<HashMap<String, UserId>>,
     rooms: RwLock<BTreeMap<RoomId, Arc<Room>>>,
     /// Bans issued while this server runs, with their end. A connection
     /// checks here right after registering, to catch a ban that landed
@@ -50,12 +59,24 @@ pub(crate) struct Hub {
     /// the same look after registering. Grows by one per deletion.
     deleted: Mutex<HashSet<UserId>>,
     next_id: AtomicU64,
+    /// The other nodes, in cluster mode.
+    relay: RelaySlot,
 }
 
 impl Hub {
     /// An empty hub.
     pub(crate) fn new() -> Self {
         Self::default()
+    }
+
+    /// Plugs in the other nodes: from now on, what reaches this node's
+    /// users reaches theirs too.
+    pub(crate) fn set_relay(&self, relay: Arc<dyn Relay>) {
+        let _ = self.relay.set(relay);
+    }
+
+    fn relay(&self) -> Option<&Arc<dyn Relay>> {
+        self.relay.get()
     }
 
     /// A fresh connection id.
@@ -67,6 +88,12 @@ impl Hub {
     pub(crate) fn register(&self, conn: &Arc<Connection>) {
         self.connections.write().insert(conn.id(), Arc::clone(conn));
         self.by_user.lock().entry(conn.user_id()).or_default().push(Arc::clone(conn));
+        self.by_key.lock().insert(conn.username().key(), conn.user_id());
+    }
+
+    /// The connected user with this username key (lower case), if any.
+    pub(crate) fn connected_user_named(&self, key: &str) -> Option<UserId> {
+        self.by_key.lock().get(key).copied()
     }
 
     /// Removes a connection from every room and from the registry. Returns
@@ -84,6 +111,7 @@ impl Hub {
         let last = conns.is_empty();
         if last {
             by_user.remove(&conn.user_id());
+            self.by_key.lock().remove(&conn.username().key());
         }
         last
     }
@@ -106,7 +134,14 @@ impl Hub {
             return (Arc::clone(room), false);
         }
         let id = record.id.clone();
-        let room = Arc::new(Room::new(record.id, record.name, record.topic, record.created_by, published_upto));
+        let room = Arc::new(Room::new(
+            record.id,
+            record.name,
+            record.topic,
+            record.created_by,
+            published_upto,
+            Arc::clone(&self.relay),
+        ));
         rooms.insert(id, Arc::clone(&room));
         (room, true)
     }
@@ -162,12 +197,86 @@ impl Hub {
         self.room(room).is_some_and(|r| r.leave(conn))
     }
 
-    /// Sends a frame to every live connection.
+    /// Sends a frame to every live connection, on every node.
     pub(crate) fn broadcast(&self, frame: &Frame) {
+        if let (Some(relay), Some(event)) = (self.relay(), frame.notification()) {
+            relay.everyone(event);
+        }
+        self.broadcast_local(frame);
+    }
+
+    /// Sends a frame to every live connection of this node.
+    pub(crate) fn broadcast_local(&self, frame: &Frame) {
         let conns: Vec<Arc<Connection>> = self.connections.read().values().cloned().collect();
         for conn in conns {
             conn.push(frame);
         }
+    }
+
+    /// Sends `frame` to every JSON-RPC connection of `user`, on every
+    /// node, except the connection `except`.
+    pub(crate) fn send_to_user(&self, user: UserId, frame: &Frame, except: Option<ConnId>) {
+        if let (Some(relay), Some(event)) = (self.relay(), frame.notification()) {
+            relay.user(user, event);
+        }
+        self.send_to_user_local(user, frame, except);
+    }
+
+    /// Sends `frame` to every JSON-RPC connection of `user` on this node.
+    pub(crate) fn send_to_user_local(&self, user: UserId, frame: &Frame, except: Option<ConnId>) {
+        for conn in self.connections_of(user) {
+            if Some(conn.id()) != except && conn.encoding() == Encoding::JsonRpc {
+                conn.push(frame);
+            }
+        }
+    }
+
+    /// Closes every connection of a user on every node, telling them and
+    /// their rooms first. Returns whether the user had a connection here.
+    pub(crate) fn evict(&self, eviction: &Eviction) -> bool {
+        if let Some(relay) = self.relay() {
+            relay.evict(eviction);
+        }
+        self.evict_local(eviction)
+    }
+
+    /// [`Hub::evict`] on this node only.
+    pub(crate) fn evict_local(&self, eviction: &Eviction) -> bool {
+        let code = CloseCode::from_code(eviction.code).unwrap_or(CloseCode::PolicyViolation);
+        match &eviction.notice {
+            EvictionNotice::Silent => self.disconnect_user(eviction.user, None, |_| None, code, &eviction.reason),
+            EvictionNotice::Banned { line, until } => {
+                self.note_ban(eviction.user, *until);
+                let own = Frame::system(line.clone());
+                self.disconnect_user(eviction.user, Some(&own), |_| None, code, &eviction.reason)
+            }
+            EvictionNotice::Kicked { username, reason } => {
+                let notice = |room_id| {
+                    Frame::event(&ServerEvent::UserKicked(Kicked {
+                        username: username.clone(),
+                        reason: reason.clone(),
+                        room_id,
+                    }))
+                };
+                let own = notice(None);
+                self.disconnect_user(
+                    eviction.user,
+                    Some(&own),
+                    |room| Some(notice(Some(room.clone()))),
+                    code,
+                    &eviction.reason,
+                )
+            }
+        }
+    }
+
+    /// Who is present in which room through this node's connections, for
+    /// the other nodes.
+    pub(crate) fn local_presence(&self) -> Vec<(RoomId, UserId, UserName)> {
+        self.rooms()
+            .iter()
+            .flat_map(|room| room.local_members().into_iter().map(|(u, n)| (room.id().clone(), u, n)))
+            .collect()
     }
 
     /// The user's live connections.

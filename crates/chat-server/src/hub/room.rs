@@ -6,7 +6,7 @@
 //! waited for.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{
         Arc,
         atomic::{AtomicBool, AtomicI64, Ordering},
@@ -21,7 +21,7 @@ use chat_api::{
 use parking_lot::RwLock;
 use tokio::time::Instant;
 
-use super::{Connection, Frame};
+use super::{Connection, Frame, relay::RelaySlot};
 
 /// A live room.
 #[derive(Debug)]
@@ -40,14 +40,46 @@ pub(crate) struct Room {
     /// Set once a message is known to be stored in the room: such a room
     /// never expires (see `service::room_expiry`).
     written: AtomicBool,
+    /// The other nodes, in cluster mode.
+    relay: RelaySlot,
 }
 
 #[derive(Debug)]
 struct Members {
+    /// Users present through this node's connections.
     by_user: HashMap<UserId, Member>,
+    /// Users present through other nodes only or as well, with the nodes.
+    /// A user is present in the room when in either map.
+    remote: HashMap<UserId, RemoteMember>,
     /// When the last member left (or the room was loaded or made), which
     /// is what the expiry of empty rooms counts from.
     idle_since: Instant,
+}
+
+#[derive(Debug)]
+struct RemoteMember {
+    username: UserName,
+    nodes: HashSet<String>,
+}
+
+impl Members {
+    /// Distinct users present, on any node.
+    fn count(&self) -> usize {
+        self.by_user.len() + self.remote.keys().filter(|u| !self.by_user.contains_key(u)).count()
+    }
+
+    fn is_present(&self, user: UserId) -> bool {
+        self.by_user.contains_key(&user) || self.remote.contains_key(&user)
+    }
+
+    /// Every present user's name, sorted.
+    fn names(&self) -> Vec<UserName> {
+        let mut users: Vec<UserName> = self.by_user.values().map(|m| m.username.clone()).collect();
+        users
+            .extend(self.remote.iter().filter(|(u, _)| !self.by_user.contains_key(u)).map(|(_, m)| m.username.clone()));
+        users.sort_by_key(UserName::key);
+        users
+    }
 }
 
 #[derive(Debug)]
@@ -102,15 +134,30 @@ impl Room {
         topic: Option<RoomTopic>,
         created_by: Option<UserId>,
         published_upto: MessageId,
+        relay: RelaySlot,
     ) -> Self {
         Self {
             id,
             name,
-            state: RwLock::new(Members { by_user: HashMap::new(), idle_since: Instant::now() }),
+            state: RwLock::new(Members { by_user: HashMap::new(), remote: HashMap::new(), idle_since: Instant::now() }),
             last_published: AtomicI64::new(published_upto.0),
             topic: RwLock::new(topic),
             created_by,
             written: AtomicBool::new(false),
+            relay,
+        }
+    }
+
+    /// Tells the other nodes that `event` happened in this room.
+    fn relay_event(&self, event: &ServerEvent, except: Option<UserId>) {
+        if let Some(relay) = self.relay.get() {
+            relay.room(&self.id, event, except);
+        }
+    }
+
+    fn relay_presence(&self, user: UserId, username: &UserName, present: bool) {
+        if let Some(relay) = self.relay.get() {
+            relay.presence(&self.id, user, username, present);
         }
     }
 
@@ -139,7 +186,7 @@ impl Room {
         RoomInfo {
             room_id: self.id.clone(),
             room_name: self.name.clone(),
-            user_count: self.state.read().by_user.len(),
+            user_count: self.state.read().count(),
             topic: self.topic.read().clone(),
         }
     }
@@ -147,7 +194,7 @@ impl Room {
     /// Since when nobody has been in the room; `None` while somebody is.
     pub(crate) fn idle_since(&self) -> Option<Instant> {
         let state = self.state.read();
-        state.by_user.is_empty().then_some(state.idle_since)
+        (state.by_user.is_empty() && state.remote.is_empty()).then_some(state.idle_since)
     }
 
     /// Whether a message is known to be stored in the room.
@@ -162,9 +209,60 @@ impl Room {
 
     /// Usernames present, sorted.
     pub(crate) fn users(&self) -> Vec<UserName> {
-        let mut users: Vec<UserName> = self.state.read().by_user.values().map(|m| m.username.clone()).collect();
-        users.sort_by_key(UserName::key);
-        users
+        self.state.read().names()
+    }
+
+    /// The users present through this node's connections.
+    pub(crate) fn local_members(&self) -> Vec<(UserId, UserName)> {
+        self.state.read().by_user.iter().map(|(u, m)| (*u, m.username.clone())).collect()
+    }
+
+    /// Another node says `user` is (or no longer is) present here through
+    /// it. The local members are told when that changes whether the user
+    /// is present at all.
+    pub(crate) fn remote_presence(&self, node: &str, user: UserId, username: &UserName, present: bool) {
+        let mut state = self.state.write();
+        let was = state.is_present(user);
+        if present {
+            state
+                .remote
+                .entry(user)
+                .or_insert_with(|| RemoteMember { username: username.clone(), nodes: HashSet::new() })
+                .nodes
+                .insert(node.to_owned());
+        } else if let Some(member) = state.remote.get_mut(&user) {
+            member.nodes.remove(node);
+            if member.nodes.is_empty() {
+                state.remote.remove(&user);
+            }
+        }
+        let now = state.is_present(user);
+        if was == now {
+            return;
+        }
+        if !now && state.by_user.is_empty() && state.remote.is_empty() {
+            state.idle_since = Instant::now();
+        }
+        let change = PresenceChange { room_id: self.id.clone(), username: username.clone(), user_count: state.count() };
+        let event = if now { ServerEvent::UserJoined(change) } else { ServerEvent::UserLeft(change) };
+        deliver(&state, &Frame::event(&event), Some(user));
+    }
+
+    /// Forgets every user present through `node` (it stopped answering).
+    pub(crate) fn drop_node(&self, node: &str) {
+        let users: Vec<(UserId, UserName)> = {
+            let state = self.state.read();
+            state.remote.iter().filter(|(_, m)| m.nodes.contains(node)).map(|(u, m)| (*u, m.username.clone())).collect()
+        };
+        for (user, name) in users {
+            self.remote_presence(node, user, &name, false);
+        }
+    }
+
+    /// The users present through `node`.
+    pub(crate) fn remote_members_of(&self, node: &str) -> Vec<(UserId, UserName)> {
+        let state = self.state.read();
+        state.remote.iter().filter(|(_, m)| m.nodes.contains(node)).map(|(u, m)| (*u, m.username.clone())).collect()
     }
 
     /// Adds a connection. The first connection of a user makes them a
@@ -191,7 +289,8 @@ impl Room {
                 }
             }
             None => {
-                if state.by_user.len() >= max_users {
+                let elsewhere = state.remote.contains_key(&user);
+                if !elsewhere && state.count() >= max_users {
                     return Err(JoinRefused::Full);
                 }
                 admit().map_err(JoinRefused::TooFast)?;
@@ -200,25 +299,21 @@ impl Room {
                     user,
                     Member { username: conn.username().clone(), conns: vec![Arc::clone(conn)], typing_until: None },
                 );
-                let event = ServerEvent::UserJoined(PresenceChange {
-                    room_id: self.id.clone(),
-                    username: conn.username().clone(),
-                    user_count: state.by_user.len(),
-                });
-                deliver(&state, &Frame::event(&event), Some(user));
+                if !elsewhere {
+                    let event = ServerEvent::UserJoined(PresenceChange {
+                        room_id: self.id.clone(),
+                        username: conn.username().clone(),
+                        user_count: state.count(),
+                    });
+                    deliver(&state, &Frame::event(&event), Some(user));
+                }
+                self.relay_presence(user, conn.username(), true);
             }
         }
         conn.add_room(self.id.clone());
-        let mut users: Vec<UserName> = state.by_user.values().map(|m| m.username.clone()).collect();
-        users.sort_by_key(UserName::key);
+        let users = state.names();
         let published_upto = MessageId(self.last_published.load(Ordering::Acquire));
-        Ok(Joined {
-            user_count: state.by_user.len(),
-            users,
-            published_upto,
-            newly_joined,
-            history: history(published_upto),
-        })
+        Ok(Joined { user_count: state.count(), users, published_upto, newly_joined, history: history(published_upto) })
     }
 
     /// Removes a connection. When it was the user's last one here, the
@@ -256,18 +351,24 @@ impl Room {
 
     fn remove_member(&self, state: &mut Members, user: UserId) {
         let Some(member) = state.by_user.remove(&user) else { return };
-        if state.by_user.is_empty() {
+        if state.by_user.is_empty() && state.remote.is_empty() {
             state.idle_since = Instant::now();
         }
         if member.typing_until.is_some() {
             let event =
                 ServerEvent::UserStoppedTyping(Typing { room_id: self.id.clone(), username: member.username.clone() });
             deliver(state, &Frame::event(&event), None);
+            self.relay_event(&event, Some(user));
+        }
+        self.relay_presence(user, &member.username, false);
+        if state.remote.contains_key(&user) {
+            // Still present through another node.
+            return;
         }
         let event = ServerEvent::UserLeft(PresenceChange {
             room_id: self.id.clone(),
             username: member.username,
-            user_count: state.by_user.len(),
+            user_count: state.count(),
         });
         deliver(state, &Frame::event(&event), None);
     }
@@ -291,9 +392,17 @@ impl Room {
         deliver(&state, frame, None);
     }
 
-    /// Delivers a frame to every connection in the room, optionally except
-    /// one user's.
+    /// Delivers a frame to every connection in the room, on every node,
+    /// optionally except one user's.
     pub(crate) fn publish(&self, frame: &Frame, except: Option<UserId>) {
+        if let Some(event) = frame.notification() {
+            self.relay_event(event, except);
+        }
+        self.publish_local(frame, except);
+    }
+
+    /// [`Room::publish`] on this node only.
+    pub(crate) fn publish_local(&self, frame: &Frame, except: Option<UserId>) {
         deliver(&self.state.read(), frame, except);
     }
 
@@ -322,6 +431,7 @@ impl Room {
             let event =
                 ServerEvent::UserStartedTyping(Typing { room_id: self.id.clone(), username: member.username.clone() });
             deliver(&state, &Frame::event(&event), Some(conn.user_id()));
+            self.relay_event(&event, Some(conn.user_id()));
         }
         Ok(started)
     }
@@ -342,6 +452,7 @@ impl Room {
         let event =
             ServerEvent::UserStoppedTyping(Typing { room_id: self.id.clone(), username: member.username.clone() });
         deliver(&state, &Frame::event(&event), Some(user));
+        self.relay_event(&event, Some(user));
         None
     }
 }

@@ -32,11 +32,7 @@ impl Conversation {
             Conversation::Room(room) => room.publish(frame, None),
             Conversation::Direct(direct) => {
                 for user in [direct.user_a, direct.user_b] {
-                    for conn in hub.connections_of(user) {
-                        if conn.encoding() == Encoding::JsonRpc {
-                            conn.push(frame);
-                        }
-                    }
+                    hub.send_to_user(user, frame, None);
                 }
             }
         }

@@ -84,10 +84,5 @@ impl DirectTyping {
 /// Delivers a typing event to the participant who is not `typist`.
 fn tell_other(hub: &Hub, conversation: &Conversation, typist: UserId, event: &ServerEvent) {
     let Conversation::Direct(direct) = conversation else { return };
-    let frame = Frame::event(event);
-    for conn in hub.connections_of(direct.other(typist)) {
-        if conversation.reaches(&conn) {
-            conn.push(&frame);
-        }
-    }
+    hub.send_to_user(direct.other(typist), &Frame::event(event), None);
 }

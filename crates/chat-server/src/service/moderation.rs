@@ -2,7 +2,7 @@
 
 use chat_api::{
     CloseCode, MessageText, Reason, Role, ServerEvent, Timestamp, UserName,
-    notifications::{Announcement, AnnouncementLevel, Kicked},
+    notifications::{Announcement, AnnouncementLevel},
     rpc::{DEFAULT_LOG_LIMIT, MAX_LOG_LIMIT, ModerationLogResult},
 };
 
@@ -12,7 +12,7 @@ use crate::{
         ban,
         permissions::{self, Action, Party},
     },
-    hub::{Connection, Frame},
+    hub::{Connection, Eviction, EvictionNotice, Frame},
     store::{AuditAction, AuditEntry, BanRecord, UserRecord},
 };
 
@@ -52,22 +52,13 @@ impl ChatService {
                 until: None,
             })
             .await?;
-        let notice = |room_id| {
-            Frame::event(&ServerEvent::UserKicked(Kicked {
-                username: target.username.clone(),
-                reason: reason.clone(),
-                room_id,
-            }))
-        };
-        let own = notice(None);
         let close_reason = close_text("kicked", &reason);
-        Ok(self.hub.disconnect_user(
-            target.id,
-            Some(&own),
-            |room| Some(notice(Some(room.clone()))),
-            CloseCode::Kicked,
-            &close_reason,
-        ))
+        Ok(self.hub.evict(&Eviction {
+            user: target.id,
+            notice: EvictionNotice::Kicked { username: target.username.clone(), reason },
+            code: CloseCode::Kicked.code(),
+            reason: close_reason,
+        }))
     }
 
     /// `ban_user`: stores the ban, then disconnects the user with 4003.
@@ -96,8 +87,12 @@ impl ChatService {
         self.hub.note_ban(target.id, expires_at);
         let close_reason = close_text("banned", &reason);
         // The contract has no ban notification; text clients get a line.
-        let own = Frame::system(ban_notice(&record_for_notice));
-        self.hub.disconnect_user(target.id, Some(&own), |_| None, CloseCode::Banned, &close_reason);
+        self.hub.evict(&Eviction {
+            user: target.id,
+            notice: EvictionNotice::Banned { line: ban_notice(&record_for_notice), until: expires_at },
+            code: CloseCode::Banned.code(),
+            reason: close_reason,
+        });
         Ok(true)
     }
 

@@ -7,7 +7,7 @@ use chat_api::{
 };
 
 use super::{ChatService, ServiceError};
-use crate::hub::{Connection, Encoding, Frame};
+use crate::hub::{Connection, Frame};
 
 impl ChatService {
     /// `my_rooms`: the rooms the user joined and has not left, with counts.
@@ -55,11 +55,7 @@ impl ChatService {
             return Ok(());
         }
         let frame = Frame::event(&ServerEvent::ReadMarkerUpdated(ReadMarker { room_id, message_id: upto }));
-        for other in self.hub.connections_of(conn.user_id()) {
-            if other.id() != conn.id() && other.encoding() == Encoding::JsonRpc {
-                other.push(&frame);
-            }
-        }
+        self.hub.send_to_user(conn.user_id(), &frame, Some(conn.id()));
         Ok(())
     }
 

@@ -46,7 +46,9 @@ impl ChatService {
                 self.limits.check_room_creation(conn.user_id()).map_err(ServiceError::RateLimited)?;
                 match self.store.create_room_within(name, self.settings.max_rooms, conn.user_id()).await? {
                     RoomCreation::Created(record) => self.hub.add_room(record, MessageId(0)),
-                    RoomCreation::Existed(record) => (self.hub.add_room(record, MessageId(0)).0, false),
+                    RoomCreation::Existed(record) => {
+                        (self.hub.add_room(record, self.store.log().published_upto()).0, false)
+                    }
                     RoomCreation::AtLimit => return Err(ServiceError::TooManyRooms(self.settings.max_rooms)),
                 }
             }

@@ -310,6 +310,26 @@ impl Log<'_> {
         on_log!(self, log => log.room_deleted(room))
     }
 
+    /// Another node changed messages of `room` (edits, deletes,
+    /// reactions): memory no longer answers for them.
+    pub fn changed_elsewhere(self, room: &RoomId) {
+        match self.0 {
+            LogOf::Sqlite(_) => {}
+            LogOf::Postgres(log) => log.changed_elsewhere(room),
+        }
+    }
+
+    /// Every message up to this id has been handed out to the hub (on
+    /// PostgreSQL: by the sequencer). A room added to the hub now starts
+    /// from here. SQLite answers 0: there a room missing from the hub is
+    /// one just created.
+    pub fn published_upto(self) -> MessageId {
+        match self.0 {
+            LogOf::Sqlite(_) => MessageId(0),
+            LogOf::Postgres(log) => log.published_upto(),
+        }
+    }
+
     /// The newest `limit` messages of `room` with `after < id <= upto`,
     /// oldest first, when memory holds all of them.
     pub fn recent(self, room: &RoomId, after: MessageId, upto: MessageId, limit: usize) -> Option<Vec<Message>> {

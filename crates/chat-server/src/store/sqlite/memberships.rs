@@ -8,7 +8,7 @@ use super::{SqliteStore, StoreError, log};
 
 /// Unread counts stop here: a number this large means "lots", and counting
 /// further would cost a read of every message.
-pub(super) const MAX_COUNTED: u64 = 9_999;
+pub(in crate::store) const MAX_COUNTED: u64 = 9_999;
 
 /// One of a user's rooms, with its counts.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -75,7 +75,7 @@ fn insert_audit(conn: &Connection, entry: &AuditEntry) -> Result<(), StoreError>
 /// A stored row as the wire shows it. Rows written before schema
 /// version 4 kept a deleted room's id in `target` and no `room_id`.
 #[allow(clippy::too_many_arguments)]
-fn log_entry(
+pub(in crate::store) fn log_entry(
     id: i64,
     at: i64,
     actor: &str,

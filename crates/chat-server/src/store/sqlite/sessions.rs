@@ -10,7 +10,7 @@ use super::{SqliteStore, StoreError, now_millis};
 /// Deletion notices older than this are pruned when a new one is written;
 /// a server polls every second, so only a server stopped meanwhile misses
 /// them, and it has no connections to close.
-const DELETION_NOTICE_KEEP_MILLIS: i64 = 24 * 60 * 60 * 1000;
+pub(in crate::store) const DELETION_NOTICE_KEEP_MILLIS: i64 = 24 * 60 * 60 * 1000;
 
 /// A revoked token: its id and when it would have expired (Unix seconds).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,10 +12,10 @@ use super::{
 };
 
 /// Most different emoji on one message: every history page carries them.
-pub(super) const MAX_EMOJI_PER_MESSAGE: usize = 50;
+pub(in crate::store) const MAX_EMOJI_PER_MESSAGE: usize = 50;
 
 /// Most reactions one user may put on one message.
-pub(super) const MAX_REACTIONS_PER_USER: usize = 10;
+pub(in crate::store) const MAX_REACTIONS_PER_USER: usize = 10;
 
 /// A message to store.
 #[derive(Debug, Clone)]
@@ -53,6 +53,8 @@ pub struct Appended {
     pub message: Message,
     /// Mentioned users who have not blocked the author.
     pub mentioned: Vec<UserId>,
+    /// Who wrote it.
+    pub author: UserId,
 }
 
 /// Who wrote a message, and where.
@@ -153,6 +155,7 @@ pub(super) fn insert(conn: &Connection, msg: NewMessage) -> Result<Appended, Sto
         conn.prepare_cached("UPDATE direct_chats SET last_message_id = ?2 WHERE room_id = ?1")?
             .execute(params![msg.room_id.as_str(), id])?;
     }
+    let author = msg.user_id;
     let message = Message {
         message_id: MessageId(id),
         room_id: msg.room_id,
@@ -164,7 +167,7 @@ pub(super) fn insert(conn: &Connection, msg: NewMessage) -> Result<Appended, Sto
         reactions: Vec::new(),
         mentions: msg.mentions.into_iter().map(|(_, name)| name).collect(),
     };
-    Ok(Appended { message, mentioned })
+    Ok(Appended { message, mentioned, author })
 }
 
 /// Reads messages with the columns of [`ROOM_MESSAGES_BEFORE`], then their

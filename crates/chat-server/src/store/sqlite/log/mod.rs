@@ -12,10 +12,10 @@
 //! where the filing mark stands.
 
 mod checkpointer;
-mod messages;
-mod recent;
+pub(in crate::store) mod messages;
+pub(in crate::store) mod recent;
 mod room_index;
-mod search;
+pub(in crate::store) mod search;
 mod writer;
 
 use std::{collections::HashMap, path::Path, sync::Arc};

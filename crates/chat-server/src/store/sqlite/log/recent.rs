@@ -20,7 +20,7 @@ const MAX_MESSAGES: usize = JOIN_RECENT_MESSAGES as usize;
 const MAX_TEXT_BYTES: usize = 64 * 1024;
 
 #[derive(Debug)]
-pub(super) struct RecentMessages {
+pub(in crate::store) struct RecentMessages {
     /// Every message of the room with a greater id is in `messages`.
     complete_after: MessageId,
     messages: VecDeque<Message>,
@@ -30,13 +30,13 @@ pub(super) struct RecentMessages {
 impl RecentMessages {
     /// An empty cache for a room whose messages up to `complete_after` (if
     /// any) are only in storage.
-    pub(super) fn new(complete_after: MessageId) -> Self {
+    pub(in crate::store) fn new(complete_after: MessageId) -> Self {
         Self { complete_after, messages: VecDeque::new(), text_bytes: 0 }
     }
 
     /// Adds the room's newest message (ids only grow), dropping the oldest
     /// beyond the limits.
-    pub(super) fn push(&mut self, message: Message) {
+    pub(in crate::store) fn push(&mut self, message: Message) {
         self.text_bytes += message.text.as_str().len();
         self.messages.push_back(message);
         while self.messages.len() > MAX_MESSAGES || (self.text_bytes > MAX_TEXT_BYTES && self.messages.len() > 1) {
@@ -48,7 +48,12 @@ impl RecentMessages {
 
     /// The newest `limit` messages with `after < id <= upto`, oldest first,
     /// or `None` when some of them may be older than what is kept.
-    pub(super) fn newest_after(&self, after: MessageId, upto: MessageId, limit: usize) -> Option<Vec<Message>> {
+    pub(in crate::store) fn newest_after(
+        &self,
+        after: MessageId,
+        upto: MessageId,
+        limit: usize,
+    ) -> Option<Vec<Message>> {
         let first_after = self.messages.partition_point(|m| m.message_id <= after);
         let end = self.messages.partition_point(|m| m.message_id <= upto).max(first_after);
         let kept = end - first_after;
@@ -61,7 +66,7 @@ impl RecentMessages {
     }
 
     /// Changes a kept message in place.
-    pub(super) fn update(&mut self, id: MessageId, change: impl FnOnce(&mut Message)) {
+    pub(in crate::store) fn update(&mut self, id: MessageId, change: impl FnOnce(&mut Message)) {
         if let Ok(index) = self.messages.binary_search_by_key(&id, |m| m.message_id) {
             let message = &mut self.messages[index];
             self.text_bytes -= message.text.as_str().len();
@@ -71,7 +76,7 @@ impl RecentMessages {
     }
 
     /// Forgets a deleted message.
-    pub(super) fn remove(&mut self, id: MessageId) {
+    pub(in crate::store) fn remove(&mut self, id: MessageId) {
         if let Ok(index) = self.messages.binary_search_by_key(&id, |m| m.message_id)
             && let Some(message) = self.messages.remove(index)
         {

@@ -34,7 +34,7 @@ pub(super) const INDEX_INTERVAL: Duration = Duration::from_millis(100);
 const MIN_INDEXED_PER_ROUND: usize = 1000;
 
 /// Most words of a query that are looked up.
-const MAX_QUERY_WORDS: usize = 8;
+pub(in crate::store) const MAX_QUERY_WORDS: usize = 8;
 
 /// When the last round ran, and whether messages may still wait.
 #[derive(Debug, Default)]

@@ -1,0 +1,475 @@
+//! Cluster mode: several nodes sharing one PostgreSQL database and NATS.
+//!
+//! PostgreSQL is the only source of truth. NATS core carries, at most once
+//! and fast:
+//!
+//! - each node's committed messages (a doorbell: a node that sees a hole
+//!   in the ids, or hears nothing for a while, reads PostgreSQL; see
+//!   `store::postgres::log`);
+//! - what the hub relays ([`Relay`]): notifications for everyone, a room
+//!   or a user, presence changes, evictions (kick, ban);
+//! - liveness: a heartbeat per node every `cluster.heartbeat_ms`. A node
+//!   silent for `cluster.presence_ttl_ms` is dead: its users' presence is
+//!   dropped everywhere, with `user_left` where that ends it. A node that
+//!   (re)connects says hello and every node answers with a snapshot of who
+//!   is present through it, so presence heals after NATS was away.
+//!
+//! Subjects: `chat.<cluster>.*`, where the cluster is named after its
+//! PostgreSQL database, so clusters on different databases can share a
+//! NATS server.
+
+mod wire;
+
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use anyhow::Context as _;
+use async_nats::Event;
+use chat_api::{RoomId, ServerEvent, UserId, UserName, notifications::Mentioned};
+use futures_util::StreamExt as _;
+use parking_lot::Mutex;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use self::wire::{Body, Committed, Envelope, Notification};
+use crate::{
+    config::Config,
+    hub::{Encoding, Eviction, Frame, Hub, Relay},
+    store::{Appended, RoomRecord, Store},
+};
+
+/// A running cluster membership; dropping it does not leave (see
+/// [`Cluster::leave`]).
+#[derive(Debug)]
+pub(crate) struct Cluster {
+    node: String,
+    outbox: mpsc::UnboundedSender<Body>,
+    stop: CancellationToken,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Cluster {
+    /// Joins the cluster if the configuration names a NATS server; `None`
+    /// for a single node.
+    pub(crate) async fn join(config: &Config, store: &Arc<Store>, hub: &Arc<Hub>) -> anyhow::Result<Option<Self>> {
+        let Some(url) = config.cluster.nats_url.clone() else { return Ok(None) };
+        let remote = store.remote_commits().context("cluster mode needs the postgres storage backend")?;
+        let node = config.cluster.node_id.clone().unwrap_or_else(generated_node_id);
+        let subject = subject_prefix(config);
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let nats = async_nats::ConnectOptions::new()
+            .name(format!("bidirectional-chat {node}"))
+            .retry_on_initial_connect()
+            .max_reconnects(None)
+            .event_callback(move |event| {
+                let events = events_tx.clone();
+                async move {
+                    let _ = events.send(event);
+                }
+            })
+            .connect(url.as_str())
+            .await
+            .with_context(|| format!("cluster.nats_url {url}"))?;
+        let subscription = nats.subscribe(format!("{subject}.>")).await.context("subscribing to NATS")?;
+        tracing::info!(node, subject, "joined the cluster");
+
+        let (outbox, outgoing) = mpsc::unbounded_channel();
+        let relay = Arc::new(NatsRelay { outbox: outbox.clone() });
+        hub.set_relay(relay);
+        {
+            let outbox = outbox.clone();
+            remote.announce_with(move |batch| {
+                let _ = outbox.send(Body::Commits { messages: batch.iter().map(Committed::from).collect() });
+            });
+        }
+        {
+            let hub = Arc::clone(hub);
+            remote.deliver_with(move |appended| deliver_message(&hub, &appended));
+        }
+
+        let stop = CancellationToken::new();
+        let nodes = Arc::new(Mutex::new(HashMap::<String, Instant>::new()));
+        let heartbeat = Duration::from_millis(config.cluster.heartbeat_ms);
+        let ttl = Duration::from_millis(config.cluster.presence_ttl_ms);
+        let tasks = vec![
+            tokio::spawn(publish(nats.clone(), subject.clone(), node.clone(), outgoing, stop.clone())),
+            tokio::spawn(
+                Inbound {
+                    node: node.clone(),
+                    store: Arc::clone(store),
+                    hub: Arc::clone(hub),
+                    nodes: Arc::clone(&nodes),
+                    outbox: outbox.clone(),
+                }
+                .run(subscription),
+            ),
+            tokio::spawn(liveness(Arc::clone(hub), nodes, outbox.clone(), heartbeat, ttl, stop.clone())),
+            tokio::spawn(connection_events(events_rx, Arc::clone(store), outbox.clone())),
+        ];
+        let _ = outbox.send(Body::Hello);
+        Ok(Some(Self { node, outbox, stop, tasks }))
+    }
+
+    /// This node's name.
+    pub(crate) fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// Tells the others this node is going, so they drop its presence at
+    /// once instead of after the TTL.
+    pub(crate) async fn leave(&mut self) {
+        let _ = self.outbox.send(Body::Bye);
+        self.stop.cancel();
+        let mut tasks = std::mem::take(&mut self.tasks).into_iter();
+        // The publisher first: it sends the goodbye before it stops.
+        if let Some(publisher) = tasks.next() {
+            let _ = tokio::time::timeout(Duration::from_secs(1), publisher).await;
+        }
+        for task in tasks {
+            task.abort();
+        }
+    }
+}
+
+fn generated_node_id() -> String {
+    format!("node-{:08x}", rand::random::<u32>())
+}
+
+/// `chat.<database name>`, with anything NATS would read as syntax
+/// replaced.
+fn subject_prefix(config: &Config) -> String {
+    let database = config
+        .storage
+        .postgres_url
+        .as_ref()
+        .and_then(|url| url.expose().parse::<tokio_postgres::Config>().ok())
+        .and_then(|pg| pg.get_dbname().map(str::to_owned))
+        .unwrap_or_else(|| "default".to_owned());
+    let clean: String =
+        database.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    format!("chat.{clean}")
+}
+
+/// Sends what the hub and the log hand over, in the order they did.
+async fn publish(
+    nats: async_nats::Client,
+    subject: String,
+    node: String,
+    mut outgoing: mpsc::UnboundedReceiver<Body>,
+    stop: CancellationToken,
+) {
+    let subject = async_nats::Subject::from(format!("{subject}.all"));
+    loop {
+        let body = tokio::select! {
+            body = outgoing.recv() => match body { Some(body) => body, None => break },
+            () = stop.cancelled() => {
+                // Say goodbye if it is queued, then stop.
+                while let Ok(body) = outgoing.try_recv() {
+                    if matches!(body, Body::Bye) {
+                        send(&nats, &subject, &node, body).await;
+                    }
+                }
+                let _ = nats.flush().await;
+                break;
+            }
+        };
+        send(&nats, &subject, &node, body).await;
+    }
+}
+
+async fn send(nats: &async_nats::Client, subject: &async_nats::Subject, node: &str, body: Body) {
+    let envelope = Envelope { from: node.to_owned(), body };
+    match serde_json::to_vec(&envelope) {
+        // While NATS is away the client buffers, then drops; what is dropped
+        // is recovered: messages from PostgreSQL, presence by snapshots.
+        Ok(bytes) => {
+            if let Err(e) = nats.publish(subject.clone(), bytes.into()).await {
+                tracing::debug!(error = %e, "could not publish to NATS");
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "could not encode a cluster message"),
+    }
+}
+
+/// Reacts to the NATS connection coming and going.
+async fn connection_events(
+    mut events: mpsc::UnboundedReceiver<Event>,
+    store: Arc<Store>,
+    outbox: mpsc::UnboundedSender<Body>,
+) {
+    while let Some(event) = events.recv().await {
+        match event {
+            Event::Connected => {
+                tracing::info!("connected to NATS");
+                // Whatever was said while away is read back: messages from
+                // PostgreSQL, presence from everyone's snapshots.
+                if let Some(remote) = store.remote_commits() {
+                    remote.recheck();
+                }
+                let _ = outbox.send(Body::Hello);
+            }
+            Event::Disconnected => tracing::warn!("lost the connection to NATS; reconnecting"),
+            other => tracing::debug!(event = %other, "NATS"),
+        }
+    }
+}
+
+/// Sends heartbeats and drops nodes that stopped sending theirs.
+async fn liveness(
+    hub: Arc<Hub>,
+    nodes: Arc<Mutex<HashMap<String, Instant>>>,
+    outbox: mpsc::UnboundedSender<Body>,
+    every: Duration,
+    ttl: Duration,
+    stop: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = stop.cancelled() => break,
+        }
+        let _ = outbox.send(Body::Heartbeat);
+        let now = Instant::now();
+        let dead: Vec<String> = {
+            let mut nodes = nodes.lock();
+            let dead =
+                nodes.iter().filter(|(_, seen)| now.duration_since(**seen) > ttl).map(|(n, _)| n.clone()).collect();
+            nodes.retain(|_, seen| now.duration_since(*seen) <= ttl);
+            dead
+        };
+        for node in dead {
+            tracing::warn!(node, ?ttl, "a node stopped answering; dropping its users' presence");
+            drop_node(&hub, &node);
+        }
+    }
+}
+
+fn drop_node(hub: &Hub, node: &str) {
+    for room in hub.rooms() {
+        room.drop_node(node);
+    }
+}
+
+/// The hub's side of the cluster: what it relays goes out as envelopes.
+#[derive(Debug)]
+struct NatsRelay {
+    outbox: mpsc::UnboundedSender<Body>,
+}
+
+impl NatsRelay {
+    fn send(&self, body: Body) {
+        let _ = self.outbox.send(body);
+    }
+}
+
+impl Relay for NatsRelay {
+    fn everyone(&self, event: &ServerEvent) {
+        if let Some(event) = Notification::of(event) {
+            self.send(Body::Everyone { event });
+        }
+    }
+
+    fn room(&self, room: &RoomId, event: &ServerEvent, except: Option<UserId>) {
+        if let Some(event) = Notification::of(event) {
+            self.send(Body::Room { room_id: room.clone(), event, except });
+        }
+    }
+
+    fn user(&self, user: UserId, event: &ServerEvent) {
+        if let Some(event) = Notification::of(event) {
+            self.send(Body::User { user, event });
+        }
+    }
+
+    fn presence(&self, room: &RoomId, user: UserId, username: &UserName, present: bool) {
+        self.send(Body::Presence { room_id: room.clone(), user, username: username.clone(), present });
+    }
+
+    fn evict(&self, eviction: &Eviction) {
+        self.send(Body::Evict { eviction: eviction.clone() });
+    }
+}
+
+/// Delivers a message another node committed to this node's connections,
+/// as the sender's node delivered it to its own.
+fn deliver_message(hub: &Hub, appended: &Appended) {
+    let message = &appended.message;
+    let frame = Frame::message(message, appended.author);
+    let mut reached: Vec<UserId> = Vec::new();
+    if let Some((a, b)) = message.room_id.direct_keys() {
+        for key in [a, b] {
+            if let Some(user) = hub.connected_user_named(&key) {
+                hub.send_to_user_local(user, &frame, None);
+                reached.push(user);
+            }
+        }
+    } else if let Some(room) = hub.room(&message.room_id) {
+        room.publish_message(message, &frame);
+    }
+    if appended.mentioned.is_empty() {
+        return;
+    }
+    let notice = Frame::event(&ServerEvent::Mentioned(Mentioned { message: message.clone() }));
+    for user in &appended.mentioned {
+        for conn in hub.connections_of(*user) {
+            let sees_it = reached.contains(user) || conn.in_room(&message.room_id);
+            if !sees_it && conn.encoding() == Encoding::JsonRpc {
+                conn.push(&notice);
+            }
+        }
+    }
+}
+
+/// What comes in from the other nodes.
+struct Inbound {
+    node: String,
+    store: Arc<Store>,
+    hub: Arc<Hub>,
+    nodes: Arc<Mutex<HashMap<String, Instant>>>,
+    outbox: mpsc::UnboundedSender<Body>,
+}
+
+impl Inbound {
+    async fn run(self, mut subscription: async_nats::Subscriber) {
+        while let Some(message) = subscription.next().await {
+            let envelope: Envelope = match serde_json::from_slice(&message.payload) {
+                Ok(envelope) => envelope,
+                Err(e) => {
+                    tracing::warn!(error = %e, "ignoring an unreadable cluster message");
+                    continue;
+                }
+            };
+            if envelope.from == self.node {
+                continue;
+            }
+            self.handle(envelope.from, envelope.body).await;
+        }
+    }
+
+    async fn handle(&self, from: String, body: Body) {
+        let known = self.nodes.lock().insert(from.clone(), Instant::now()).is_some();
+        if !known && !matches!(body, Body::Bye) {
+            // A node we did not know (new, or back after the TTL): tell it
+            // who is here.
+            self.send_snapshot();
+        }
+        match body {
+            Body::Commits { messages } => {
+                if let Some(remote) = self.store.remote_commits() {
+                    remote.committed_elsewhere(messages.into_iter().map(Appended::from).collect());
+                }
+            }
+            Body::Everyone { event } => {
+                if let Some(event) = event.parse() {
+                    self.everyone(event).await;
+                }
+            }
+            Body::Room { room_id, event, except } => {
+                if let (Some(event), Some(room)) = (event.parse(), self.hub.room(&room_id)) {
+                    if matches!(
+                        event,
+                        ServerEvent::MessageEdited(_)
+                            | ServerEvent::MessageDeleted(_)
+                            | ServerEvent::ReactionAdded(_)
+                            | ServerEvent::ReactionRemoved(_)
+                    ) {
+                        self.store.log().changed_elsewhere(&room_id);
+                    }
+                    room.publish_local(&Frame::event(&event), except);
+                }
+            }
+            Body::User { user, event } => {
+                if let Some(event) = event.parse() {
+                    if let ServerEvent::MessageEdited(e) = &event {
+                        self.store.log().changed_elsewhere(&e.room_id);
+                    }
+                    self.hub.send_to_user_local(user, &Frame::event(&event), None);
+                }
+            }
+            Body::Presence { room_id, user, username, present } => {
+                if let Some(room) = self.room(&room_id).await {
+                    room.remote_presence(&from, user, &username, present);
+                }
+            }
+            Body::Evict { eviction } => {
+                self.hub.evict_local(&eviction);
+            }
+            Body::Heartbeat => {}
+            Body::Hello => self.send_snapshot(),
+            Body::Snapshot { present } => self.apply_snapshot(&from, present).await,
+            Body::Bye => {
+                self.nodes.lock().remove(&from);
+                drop_node(&self.hub, &from);
+            }
+        }
+    }
+
+    fn send_snapshot(&self) {
+        let _ = self.outbox.send(Body::Snapshot { present: self.hub.local_presence() });
+    }
+
+    /// Makes what is known of `from`'s users exactly `present`.
+    async fn apply_snapshot(&self, from: &str, present: Vec<(RoomId, UserId, UserName)>) {
+        for room in self.hub.rooms() {
+            for (user, name) in room.remote_members_of(from) {
+                if !present.iter().any(|(r, u, _)| r == room.id() && *u == user) {
+                    room.remote_presence(from, user, &name, false);
+                }
+            }
+        }
+        for (room_id, user, name) in present {
+            if let Some(room) = self.room(&room_id).await {
+                room.remote_presence(from, user, &name, true);
+            }
+        }
+    }
+
+    /// The live room, loaded from PostgreSQL if another node created it.
+    async fn room(&self, id: &RoomId) -> Option<Arc<crate::hub::Room>> {
+        if let Some(room) = self.hub.room(id) {
+            return Some(room);
+        }
+        let record = self.store.rooms().await.ok()?.into_iter().find(|r| r.id == *id)?;
+        Some(self.hub.add_room(record, self.store.log().published_upto()).0)
+    }
+
+    /// A notification for everyone, with what it changes here first.
+    async fn everyone(&self, event: ServerEvent) {
+        match &event {
+            ServerEvent::RoomCreated(created) => {
+                let info = &created.room_info;
+                if self.hub.room(&info.room_id).is_none() {
+                    let created_by = self
+                        .store
+                        .rooms()
+                        .await
+                        .ok()
+                        .and_then(|rooms| rooms.into_iter().find(|r| r.id == info.room_id))
+                        .and_then(|r| r.created_by);
+                    let record = RoomRecord {
+                        id: info.room_id.clone(),
+                        name: info.room_name.clone(),
+                        topic: info.topic.clone(),
+                        created_by,
+                    };
+                    self.hub.add_room(record, self.store.log().published_upto());
+                }
+            }
+            ServerEvent::RoomDeleted(deleted) => {
+                self.hub.remove_room(&deleted.room_id);
+                self.store.log().room_deleted(&deleted.room_id);
+            }
+            ServerEvent::RoomUpdated(updated) => {
+                if let Some(room) = self.hub.room(&updated.room_info.room_id) {
+                    room.set_topic(updated.room_info.topic.clone());
+                }
+            }
+            _ => {}
+        }
+        self.hub.broadcast_local(&Frame::event(&event));
+    }
+}
