@@ -64,7 +64,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = AppState::build(config).await?;
-    let cluster = cluster::Cluster::join(&state.config, &state.store, &state.hub).await?;
+    let cluster = cluster::Cluster::join(&state.config, &state.store, &state.hub, &state.accounts).await?;
     if let Some(cluster) = &cluster {
         tracing::info!(node = cluster.node(), "cluster mode");
     }

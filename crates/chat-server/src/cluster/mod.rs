@@ -37,7 +37,8 @@ use tokio_util::sync::CancellationToken;
 use self::wire::{Body, Committed, Envelope, Notification};
 use crate::{
     config::Config,
-    hub::{Encoding, Eviction, Frame, Hub, Relay},
+    hub::{Encoding, EndedSession, Eviction, Frame, Hub, Relay},
+    service::Accounts,
     store::{Appended, RoomRecord, Store},
 };
 
@@ -54,7 +55,12 @@ pub(crate) struct Cluster {
 impl Cluster {
     /// Joins the cluster if the configuration names a NATS server; `None`
     /// for a single node.
-    pub(crate) async fn join(config: &Config, store: &Arc<Store>, hub: &Arc<Hub>) -> anyhow::Result<Option<Self>> {
+    pub(crate) async fn join(
+        config: &Config,
+        store: &Arc<Store>,
+        hub: &Arc<Hub>,
+        accounts: &Arc<Accounts>,
+    ) -> anyhow::Result<Option<Self>> {
         let Some(url) = config.cluster.nats_url.clone() else { return Ok(None) };
         let remote = store.remote_commits().context("cluster mode needs the postgres storage backend")?;
         let node = config.cluster.node_id.clone().unwrap_or_else(generated_node_id);
@@ -99,6 +105,7 @@ impl Cluster {
             tokio::spawn(
                 Inbound {
                     node: node.clone(),
+                    accounts: Arc::clone(accounts),
                     store: Arc::clone(store),
                     hub: Arc::clone(hub),
                     nodes: Arc::clone(&nodes),
@@ -292,6 +299,10 @@ impl Relay for NatsRelay {
     fn evict(&self, eviction: &Eviction) {
         self.send(Body::Evict { eviction: eviction.clone() });
     }
+
+    fn session_ended(&self, ended: &EndedSession) {
+        self.send(Body::SessionEnded { ended: ended.clone() });
+    }
 }
 
 /// Delivers a message another node committed to this node's connections,
@@ -327,6 +338,7 @@ fn deliver_message(hub: &Hub, appended: &Appended) {
 /// What comes in from the other nodes.
 struct Inbound {
     node: String,
+    accounts: Arc<Accounts>,
     store: Arc<Store>,
     hub: Arc<Hub>,
     nodes: Arc<Mutex<HashMap<String, Instant>>>,
@@ -398,6 +410,7 @@ impl Inbound {
             Body::Evict { eviction } => {
                 self.hub.evict_local(&eviction);
             }
+            Body::SessionEnded { ended } => self.accounts.session_ended_elsewhere(&ended),
             Body::Heartbeat => {}
             Body::Hello => self.send_snapshot(),
             Body::Snapshot { present } => self.apply_snapshot(&from, present).await,

@@ -34,7 +34,7 @@ use crate::store::RoomRecord;
 pub(crate) use connection::{ConnId, Connection, Identity};
 pub(crate) use frame::{Encoding, Frame};
 pub(crate) use outbox::{Outbox, OutboxEvent, OutboxLimits};
-pub(crate) use relay::{Eviction, EvictionNotice, Relay};
+pub(crate) use relay::{EndedSession, Eviction, EvictionNotice, Relay};
 pub(crate) use room::{JoinRefused, Joined, Room, TypingRefused};
 
 use relay::RelaySlot;
@@ -238,6 +238,23 @@ impl Hub {
             relay.evict(eviction);
         }
         self.evict_local(eviction)
+    }
+
+    /// Closes the connections a revoked token opened, on every node.
+    pub(crate) fn end_session(&self, ended: &EndedSession) {
+        if let Some(relay) = self.relay() {
+            relay.session_ended(ended);
+        }
+        self.end_session_local(ended);
+    }
+
+    /// [`Hub::end_session`] on this node only.
+    pub(crate) fn end_session_local(&self, ended: &EndedSession) {
+        for conn in self.connections_of(ended.user) {
+            if conn.identity().token_id.as_str() == ended.token_id {
+                conn.close(CloseCode::SessionEnded, "logged out");
+            }
+        }
     }
 
     /// [`Hub::evict`] on this node only.

@@ -24,6 +24,20 @@ pub(crate) trait Relay: Send + Sync + std::fmt::Debug {
     fn presence(&self, room: &RoomId, user: UserId, username: &UserName, present: bool);
     /// Every connection of a user is to be closed.
     fn evict(&self, eviction: &Eviction);
+    /// A token was revoked (logout): connections it opened are to close,
+    /// and it is refused from now on.
+    fn session_ended(&self, ended: &EndedSession);
+}
+
+/// A revoked token, as another node needs it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct EndedSession {
+    /// Whose.
+    pub user: UserId,
+    /// The token's id (`TokenId::as_str`).
+    pub token_id: String,
+    /// When it would have expired (Unix seconds).
+    pub expires_at: i64,
 }
 
 /// Where the relay is plugged in; shared by the hub and its rooms.

@@ -344,6 +344,9 @@ impl Room {
         }
         if let Some(frame) = before_leaving {
             deliver(&state, frame, Some(user));
+            if let Some(event) = frame.notification() {
+                self.relay_event(event, Some(user));
+            }
         }
         self.remove_member(&mut state, user);
         true

@@ -3,15 +3,15 @@
 use std::{net::IpAddr, sync::Arc, time::Duration};
 
 use chat_api::{
-    CloseCode, DisplayName, Role, Timestamp, UserName,
+    DisplayName, Role, Timestamp, UserName,
     http::{LoginRequest, LoginResponse, RegisterRequest, RegisterResponse},
 };
 
 use super::{RateLimits, revocations::Revocations};
 use crate::{
-    auth::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, Passwords, Tokens},
+    auth::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, Passwords, TokenId, Tokens},
     domain::{avatar, ban},
-    hub::{Connection, Hub, Identity},
+    hub::{Connection, EndedSession, Hub, Identity},
     store::{NewUser, Store, StoreError},
 };
 
@@ -165,13 +165,20 @@ impl Accounts {
         self.revocations
             .revoke(&self.store, verified.id.clone(), verified.expires_at, Timestamp::now().unix_seconds())
             .await?;
-        for conn in self.hub.connections_of(verified.user_id) {
-            if conn.identity().token_id == verified.id {
-                conn.close(CloseCode::SessionEnded, "logged out");
-            }
-        }
+        self.hub.end_session(&EndedSession {
+            user: verified.user_id,
+            token_id: verified.id.as_str().to_owned(),
+            expires_at: verified.expires_at,
+        });
         tracing::info!(user = verified.user_id.0, "logged out");
         Ok(())
+    }
+
+    /// Another node revoked a token (it is stored already): refuse it here
+    /// too, and close what it opened here.
+    pub(crate) fn session_ended_elsewhere(&self, ended: &EndedSession) {
+        self.revocations.note(TokenId::from_stored(ended.token_id.clone()), ended.expires_at);
+        self.hub.end_session_local(ended);
     }
 
     /// Why the connection's session no longer holds, if it does not: its

@@ -39,6 +39,11 @@ impl Revocations {
         !revoked.is_empty() && revoked.contains_key(id)
     }
 
+    /// Adds a token another node revoked (and stored) to memory.
+    pub(super) fn note(&self, id: TokenId, expires_at: i64) {
+        self.revoked.write().insert(id, expires_at);
+    }
+
     /// Revokes a token: stored first, then in memory; prunes what expired.
     pub(super) async fn revoke(&self, store: &Store, id: TokenId, expires_at: i64, now: i64) -> Result<(), StoreError> {
         store.revoke_token(RevokedToken { token_id: id.as_str().to_owned(), expires_at }, now).await?;

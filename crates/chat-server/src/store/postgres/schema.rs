@@ -44,10 +44,10 @@ const MIGRATIONS: &[&str] = &[
     -- that write messages are serialized and ids become visible in order,
     -- with no holes: seeing id n means every id below n is visible too.
     CREATE TABLE message_counter (
-        only     BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (only),
+        singleton  BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (singleton),
         last_id  BIGINT NOT NULL
     );
-    INSERT INTO message_counter (only, last_id) VALUES (TRUE, 0);
+    INSERT INTO message_counter (singleton, last_id) VALUES (TRUE, 0);
 
     CREATE TABLE messages (
         id          BIGINT PRIMARY KEY,
