@@ -1,12 +1,32 @@
 #!/usr/bin/env bash
-# Every test: the workspace's Rust tests, the client library in headless
-# Chromium, the freshness of the committed web bundle, and the web client
-# end to end in Chromium. Run scripts/setup-dev.sh once first.
+# Every test: the workspace's Rust tests, the server's integration suites
+# a second time on PostgreSQL, the client library in headless Chromium, the
+# freshness of the committed web bundle, and the web client end to end in
+# Chromium. Run scripts/setup-dev.sh once first; the second pass needs a
+# PostgreSQL server that lets its user create databases
+# (CHAT_TEST_POSTGRES, default postgres://postgres@127.0.0.1:5432).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== cargo test --workspace"
-cargo test --workspace --locked
+postgres=${CHAT_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432}
+# Found out now rather than after the first pass.
+CHAT_TEST_POSTGRES=$postgres scripts/pg-test-db.sh ready
+
+echo "== cargo test --workspace (storage: SQLite)"
+env -u CHAT_TEST_POSTGRES cargo test --workspace --locked
+
+echo "== the server's integration suites again, on PostgreSQL ($postgres): a fresh database per test server"
+# Database names start with chat_test_<run>_; whatever a crashed or
+# interrupted test left behind is dropped on the way out.
+run="$(date +%Y%m%d%H%M%S)_$$"
+skipped=$(mktemp)
+trap 'CHAT_TEST_POSTGRES=$postgres scripts/pg-test-db.sh drop "$run" || true; rm -f "$skipped"' EXIT
+CHAT_TEST_POSTGRES=$postgres CHAT_TEST_RUN=$run CHAT_TEST_SKIPPED=$skipped \
+    cargo test -p bidirectional-chat-server --locked --test api --test adversarial
+if [ -s "$skipped" ]; then
+    echo "-- $(wc -l <"$skipped") test(s) are about SQLite files and were skipped on PostgreSQL:"
+    sed 's/^skipped on postgres: /   /' "$skipped"
+fi
 
 echo "== the client library in a browser (wasm-bindgen-test)"
 scripts/wasm-tests.sh

@@ -21,17 +21,21 @@ pub(crate) fn username(prefix: &str, i: usize) -> String {
 }
 
 /// Registers `count` users (an existing one is reused: same password) and
-/// logs each in; returns their tokens in order.
+/// logs each in; returns their tokens in order. User `i` registers and
+/// logs in at node `bases[i % bases.len()]` (the nodes of one cluster share
+/// accounts and token secret, so every token is good on every node).
 pub(crate) async fn tokens(
     http: &reqwest::Client,
-    base: &str,
+    bases: &[String],
     prefix: &str,
     count: usize,
 ) -> anyhow::Result<Vec<String>> {
+    anyhow::ensure!(!bases.is_empty(), "no server to log in at");
     let permits = Arc::new(Semaphore::new(IN_FLIGHT));
     let mut tasks = JoinSet::new();
     for i in 0..count {
-        let (http, base, name, permits) = (http.clone(), base.to_owned(), username(prefix, i), Arc::clone(&permits));
+        let base = bases[i % bases.len()].clone();
+        let (http, name, permits) = (http.clone(), username(prefix, i), Arc::clone(&permits));
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await?;
             register(&http, &base, &name).await?;
@@ -67,25 +71,28 @@ pub(crate) async fn login(http: &reqwest::Client, base: &str, username: &str) ->
 }
 
 /// Logs in as fast as `concurrency` loops can until `until`; returns the
-/// successful logins and each one's latency in microseconds.
+/// successful logins and each one's latency in microseconds. The `n`-th
+/// login of the storm goes to node `bases[n % bases.len()]`.
 pub(crate) async fn login_storm(
     http: &reqwest::Client,
-    base: &str,
+    bases: &[String],
     usernames: Vec<String>,
     concurrency: usize,
     until: Instant,
 ) -> anyhow::Result<(u64, crate::stats::Latency)> {
+    anyhow::ensure!(!bases.is_empty(), "no server to log in at");
     let mut tasks = JoinSet::new();
     for c in 0..concurrency.max(1) {
-        let (http, base, names) = (http.clone(), base.to_owned(), usernames.clone());
+        let (http, bases, names) = (http.clone(), bases.to_vec(), usernames.clone());
         tasks.spawn(async move {
             let mut latency = crate::stats::Latency::new()?;
             let mut ok = 0u64;
             let mut i = c;
             while Instant::now() < until {
                 let name = &names[i % names.len()];
+                let base = &bases[i % bases.len()];
                 let started = Instant::now();
-                login(&http, &base, name).await?;
+                login(&http, base, name).await?;
                 latency.record_us(started.elapsed().as_micros() as u64);
                 ok += 1;
                 i += concurrency;

@@ -12,6 +12,10 @@
 //! - [`report`]: tables, JSON and medians; [`server`]: the in-process
 //!   server behind `smoke`.
 //!
+//! Every scenario takes one server or the nodes of a cluster (`--url`
+//! repeated): connections are spread over the nodes, and the server-side
+//! figures are sums over them.
+//!
 //! Exit codes: 0 all good, 1 a run lost, duplicated or refused something,
 //! 2 the bench itself failed.
 
@@ -60,9 +64,11 @@ enum Command {
     /// Registers (or reuses) bench users and writes their tokens as JSON,
     /// for `--tokens-file` (so a measured server never hashes passwords).
     Tokens {
-        /// The server's base URL.
-        #[arg(long, default_value = "http://127.0.0.1:3000")]
-        url: String,
+        /// The server's base URL; several (repeated or separated by
+        /// commas) for the nodes of one cluster, each user logging in at
+        /// one of them in turn.
+        #[arg(long = "url", value_name = "URL", value_delimiter = ',', default_value = "http://127.0.0.1:3000")]
+        urls: Vec<String>,
         /// Users to register or reuse.
         #[arg(long, default_value_t = 20)]
         users: usize,
@@ -128,9 +134,10 @@ fn run(command: Command) -> anyhow::Result<bool> {
                 (scenarios::logins(&ctx, &args).await?, args.target.json)
             }
             Command::Smoke => return smoke::run().await,
-            Command::Tokens { url, users, user_prefix, out } => {
+            Command::Tokens { urls, users, user_prefix, out } => {
                 let http = reqwest::Client::new();
-                let tokens = accounts::tokens(&http, url.trim_end_matches('/'), &user_prefix, users).await?;
+                let bases: Vec<String> = urls.iter().map(|u| u.trim_end_matches('/').to_owned()).collect();
+                let tokens = accounts::tokens(&http, &bases, &user_prefix, users).await?;
                 std::fs::write(&out, serde_json::to_string(&tokens)?)?;
                 eprintln!("wrote {} tokens to {}", tokens.len(), out.display());
                 return Ok(true);

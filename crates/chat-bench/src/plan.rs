@@ -25,9 +25,11 @@ pub(crate) const LINE_PREFIX: &str = "@@ ";
 /// connection `j` belongs to shard `j % shards`, is in room `j % rooms`, and
 /// sends when `j < rooms * senders_per_room` (so every room has
 /// `senders_per_room` senders, whose index within the room is `j / rooms`).
+/// It talks to [`server_of(j)`](Self::server_of).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct WorkerPlan {
-    pub(crate) server: SocketAddr,
+    /// The nodes of the server (one, or the nodes of one cluster).
+    pub(crate) servers: Vec<SocketAddr>,
     pub(crate) source: Option<IpAddr>,
     pub(crate) shard: usize,
     pub(crate) shards: usize,
@@ -49,6 +51,17 @@ pub(crate) struct WorkerPlan {
 impl WorkerPlan {
     pub(crate) fn room_of(&self, conn: usize) -> usize {
         conn % self.rooms
+    }
+
+    /// The node connection `conn` talks to. A room's members take the nodes
+    /// in turn (member `i` of room `r` on node `(r + i) % nodes`), so every
+    /// room of more than one member spans nodes, its senders included, and
+    /// the nodes hold equal shares; with one room this is plain
+    /// round-robin. (Plain `conn % nodes` would put a whole room on one
+    /// node whenever the room count is a multiple of the node count.)
+    pub(crate) fn server_of(&self, conn: usize) -> SocketAddr {
+        let member = conn / self.rooms;
+        self.servers[(self.room_of(conn) + member) % self.servers.len()]
     }
 
     pub(crate) fn is_sender(&self, conn: usize) -> bool {
@@ -189,6 +202,58 @@ impl Deliveries {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn plan(nodes: u16, conns: usize, rooms: usize, senders_per_room: usize) -> WorkerPlan {
+        WorkerPlan {
+            servers: (0..nodes).map(|n| SocketAddr::from(([127, 0, 0, 1], 4000 + n))).collect(),
+            source: None,
+            shard: 0,
+            shards: 1,
+            tokens: vec![],
+            conns,
+            rooms,
+            senders_per_room,
+            room_prefix: "r".into(),
+            text_size: 100,
+            window: 1,
+            connect_concurrency: 1,
+        }
+    }
+
+    /// Connections per node, per room.
+    fn spread(p: &WorkerPlan) -> Vec<Vec<usize>> {
+        let mut per_room = vec![vec![0; p.servers.len()]; p.rooms];
+        for j in 0..p.conns {
+            let node = p.servers.iter().position(|s| *s == p.server_of(j)).unwrap();
+            per_room[p.room_of(j)][node] += 1;
+        }
+        per_room
+    }
+
+    #[test]
+    fn one_server_takes_every_connection() {
+        let p = plan(1, 50, 7, 1);
+        assert!((0..50).all(|j| p.server_of(j) == p.servers[0]));
+    }
+
+    #[test]
+    fn one_room_goes_round_robin_over_the_nodes_senders_first() {
+        let p = plan(3, 1000, 1, 4);
+        let nodes: Vec<u16> = (0..6).map(|j| p.server_of(j).port() - 4000).collect();
+        assert_eq!(nodes, [0, 1, 2, 0, 1, 2]);
+        assert_eq!(spread(&p), [vec![334, 333, 333]]);
+    }
+
+    #[test]
+    fn rooms_span_nodes_even_when_their_count_is_a_multiple_of_the_nodes() {
+        // 300 rooms of 100 over 3 nodes: `j % 3` would keep each room on one node.
+        let p = plan(3, 30_000, 300, 1);
+        assert!(spread(&p).iter().all(|room| room.iter().all(|&n| (33..=34).contains(&n))));
+        // Rooms of one member (durable): the rooms take the nodes in turn.
+        let p = plan(3, 200, 200, 1);
+        let per_node: Vec<usize> = (0..3).map(|n| spread(&p).iter().map(|room| room[n]).sum()).collect();
+        assert_eq!(per_node, [67, 67, 66]);
+    }
 
     #[test]
     fn merged_counts_add_up_and_keep_the_first_error_and_close_reasons() {

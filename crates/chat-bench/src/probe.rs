@@ -68,6 +68,13 @@ impl Metrics {
         self.0.get(name).copied().unwrap_or(0.0)
     }
 
+    /// Adds another server's series to these (for a cluster's sums).
+    pub(crate) fn add(&mut self, other: &Metrics) {
+        for (name, value) in &other.0 {
+            *self.0.entry(name.clone()).or_insert(0.0) += value;
+        }
+    }
+
     /// `self - before` for one series.
     pub(crate) fn delta(&self, before: &Metrics, name: &str) -> f64 {
         self.get(name) - before.get(name)
@@ -96,6 +103,15 @@ mod tests {
         assert_eq!(m.get("chat_store_commit_seconds_sum"), 0.5);
         assert_eq!(m.get("chat_store_commit_seconds_bucket"), 0.0);
         assert_eq!(m.get("chat_connections"), 7.0);
+    }
+
+    #[test]
+    fn metrics_of_several_nodes_add_up_by_series() {
+        let mut sum = Metrics::parse("chat_connections 7\nchat_messages_stored_total 2\n");
+        sum.add(&Metrics::parse("chat_connections 5\nchat_frames_queued_total 9\n"));
+        assert_eq!(sum.get("chat_connections"), 12.0);
+        assert_eq!(sum.get("chat_messages_stored_total"), 2.0);
+        assert_eq!(sum.get("chat_frames_queued_total"), 9.0);
     }
 
     #[test]

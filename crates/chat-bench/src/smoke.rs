@@ -15,9 +15,9 @@ pub(crate) async fn run() -> anyhow::Result<bool> {
     let started = Instant::now();
     let server = InProcessServer::start().await?;
     let target = Target {
-        url: server.base_url(),
+        urls: vec![server.base_url()],
         // The server shares this process; its RSS is ours.
-        server_pid: Some(std::process::id()),
+        server_pids: vec![std::process::id()],
         shards: None,
         source_base: None,
         tokens_file: None,

@@ -5,10 +5,7 @@ use super::{
     Ctx, Target,
     steps::{ServerWatch, human, record_problems, start_fleet},
 };
-use crate::{
-    probe,
-    report::{Report, Row},
-};
+use crate::report::{Report, Row};
 
 /// Scenario 4: acknowledged (stored) sends.
 #[derive(Debug, Clone, clap::Args)]
@@ -59,7 +56,7 @@ pub(crate) async fn durable(ctx: &Ctx, args: &DurableArgs) -> anyhow::Result<Rep
         let watch = ServerWatch::start(ctx).await;
         let before = watch.metrics.clone();
         let outcome = fleet.step(offered / args.senders as f64, duration, settle).await?;
-        let after = probe::scrape(&ctx.http, &ctx.base).await;
+        let after = ctx.scrape().await;
         if matches!(rate, DurableRate::Max) {
             max_rate = outcome.acks_per_sec;
         }

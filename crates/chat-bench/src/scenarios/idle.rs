@@ -7,10 +7,7 @@ use super::{
     Ctx, Target,
     steps::{record_problems, start_fleet},
 };
-use crate::{
-    probe,
-    report::{Report, Row},
-};
+use crate::report::{Report, Row};
 
 /// Scenario 3: idle authenticated connections.
 #[derive(Debug, Clone, clap::Args)]
@@ -40,13 +37,12 @@ pub(crate) async fn idle(ctx: &Ctx, args: &IdleArgs) -> anyhow::Result<Report> {
     // Each worker holds at most ~10k sockets, well under the 20k file limit.
     let shards = args.conns.div_ceil(10_000).max(2);
 
-    let pid = ctx.server_pid();
-    let rss_before = pid.as_deref().and_then(probe::rss_kib);
+    let rss_before = ctx.server_rss_kib();
     let mut fleet = start_fleet(ctx, &plan, shards, &mut report).await?;
     // Let the server finish its bookkeeping before reading its RSS.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let rss_after = pid.as_deref().and_then(probe::rss_kib);
-    let metrics = probe::scrape(&ctx.http, &ctx.base).await;
+    let rss_after = ctx.server_rss_kib();
+    let metrics = ctx.scrape().await;
     let (connected, failed, connect_secs) = (fleet.ready.connected, fleet.ready.failed, fleet.ready.seconds);
 
     // Prove the connections are alive: two messages per room reach everyone.

@@ -43,7 +43,7 @@ pub(crate) async fn logins(ctx: &Ctx, args: &LoginsArgs) -> anyhow::Result<Repor
         let watch = ServerWatch::start(ctx).await;
         let (outcome, logins) = if with_logins {
             let until = Instant::now() + duration;
-            let storm = accounts::login_storm(&ctx.http, &ctx.base, names.clone(), args.login_concurrency, until);
+            let storm = accounts::login_storm(&ctx.http, &ctx.bases, names.clone(), args.login_concurrency, until);
             let (outcome, storm) = tokio::join!(fleet.step(per_sender, duration, settle), storm);
             (outcome?, Some(storm?))
         } else {

@@ -21,16 +21,17 @@ pub(super) struct ServerWatch {
 
 impl ServerWatch {
     pub(super) async fn start(ctx: &Ctx) -> Self {
-        let metrics = probe::scrape(&ctx.http, &ctx.base).await;
-        let cpu = ctx.server_pid().and_then(|p| probe::cpu_ticks(&p));
+        let metrics = ctx.scrape().await;
+        let cpu = ctx.server_cpu_ticks();
         Self { started: Instant::now(), cpu, cores: probe::cpu_times(), metrics }
     }
 
-    /// Adds server CPU %, server frames/s and the generator's CPU % to `row`.
+    /// Adds server CPU %, server frames/s and the generator's CPU % to `row`
+    /// (the server's figures summed over its nodes).
     pub(super) async fn finish(self, ctx: &Ctx, outcome: &StepOutcome, row: Row) -> Row {
         let elapsed = self.started.elapsed().as_secs_f64();
-        let after = probe::scrape(&ctx.http, &ctx.base).await;
-        let server_cpu = match (self.cpu, ctx.server_pid().and_then(|p| probe::cpu_ticks(&p))) {
+        let after = ctx.scrape().await;
+        let server_cpu = match (self.cpu, ctx.server_cpu_ticks()) {
             (Some(a), Some(b)) => (b.saturating_sub(a)) as f64 / TICKS_PER_SEC / elapsed * 100.0,
             _ => f64::NAN,
         };

@@ -30,7 +30,7 @@ pub(super) async fn connect_all(plan: &WorkerPlan, shard: &Rc<RefCell<Shard>>) -
             let (local, global) = (next, mine[next]);
             let token = plan.tokens[global % plan.tokens.len()].clone();
             let room = plan.room_name(plan.room_of(global));
-            let (server, source) = (plan.server, plan.source);
+            let (server, source) = (plan.server_of(global), plan.source);
             pending.spawn_local(async move { (local, global, open_and_join(server, source, &token, &room).await) });
             next += 1;
         }

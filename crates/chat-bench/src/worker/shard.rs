@@ -153,7 +153,7 @@ mod tests {
 
     fn shard(rooms: usize, per_room: usize) -> Shard {
         let plan = WorkerPlan {
-            server: "127.0.0.1:1".parse().unwrap(),
+            servers: vec!["127.0.0.1:1".parse().unwrap()],
             source: None,
             shard: 0,
             shards: 1,

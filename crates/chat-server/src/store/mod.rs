@@ -75,6 +75,18 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
 }
 
+impl StoreError {
+    /// Whether the database could not be reached (rather than refusing):
+    /// the caller may simply try again later.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Unavailable(_) => true,
+            StoreError::Postgres(e) => e.as_db_error().is_none() || e.is_closed(),
+            _ => false,
+        }
+    }
+}
+
 impl From<NameError> for StoreError {
     fn from(e: NameError) -> Self {
         StoreError::Corrupt(e.to_string())

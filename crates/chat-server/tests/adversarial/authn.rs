@@ -4,13 +4,15 @@
 use std::time::{Duration, Instant};
 
 use chat_api::{Role, UserName};
-use chat_server::{config::Secret, store::Store};
+use chat_server::config::Secret;
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValue};
 
 use crate::{
-    common::{ServerProcess, hmac_token, median, now, read_text, unsigned_token, with_claims, ws_call, ws_connect},
+    common::{
+        ServerData, ServerProcess, hmac_token, median, now, read_text, unsigned_token, with_claims, ws_call, ws_connect,
+    },
     support::{PASSWORD, RawClient, TestServer, error_code, refused_status},
 };
 
@@ -116,8 +118,8 @@ async fn tokens_of_deleted_and_banned_accounts_are_refused() {
     let banned = server.token("troll").await;
     assert_eq!(statuses(&server, &doomed).await, (None, None));
 
-    // Delete through a second connection to the live database (WAL).
-    let store = Store::open(server.data_dir()).unwrap();
+    // Delete through a second handle on the live storage.
+    let store = server.store().await;
     assert!(store.delete_user(&UserName::parse("doomed").unwrap()).await.unwrap());
     store.close().await;
     assert_eq!(statuses(&server, &doomed).await, (Some(401), Some(401)), "deleted account");
@@ -137,7 +139,7 @@ async fn a_token_from_before_a_demotion_carries_no_privilege() {
     let server = server_with_secret().await;
     server.token("boss").await;
     server.token("minion").await;
-    let store = Store::open(server.data_dir()).unwrap();
+    let store = server.store().await;
     let boss = UserName::parse("boss").unwrap();
     assert!(store.set_role(&boss, Role::Admin).await.unwrap());
     let response = server.login("boss", PASSWORD).await.json::<Value>().await.unwrap();
@@ -242,11 +244,12 @@ async fn login_answers_unknown_users_and_wrong_passwords_alike_and_in_similar_ti
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passwords_tokens_and_the_secret_never_reach_the_log() {
-    let data = tempfile::tempdir().unwrap();
-    let log = data.path().join("server.log");
+    let scratch = tempfile::tempdir().unwrap();
+    let log = scratch.path().join("server.log");
+    let data = ServerData::new().await;
     let secret = "log-test-secret-never-print-me-0123456789";
     let env = [("RUST_LOG", "debug"), ("CHAT__LOGGING__FORMAT", "json"), ("JWT_SECRET", secret)];
-    let mut server = ServerProcess::start(&data.path().join("db"), &env, Some(&log)).await;
+    let mut server = ServerProcess::start(&data, &env, Some(&log)).await;
 
     let password = "Pw-registered-7f3a9c";
     let wrong = "Pw-wrong-guess-b81e02";

@@ -6,7 +6,7 @@
 use chat_api::Role;
 use chat_server::{
     config::{InitialUser, Secret},
-    store::{AuditAction, Store},
+    store::AuditAction,
 };
 use serde_json::{Value, json};
 
@@ -168,7 +168,7 @@ async fn every_moderation_method_against_every_target_role() {
     assert_eq!(target.close_code().await, Some(4001));
 
     // Refused bans left no trace; allowed ones are each in the audit log once.
-    let store = Store::open(server.data_dir()).unwrap();
+    let store = server.store().await;
     assert_eq!(store.audit_count(AuditAction::Ban).await.unwrap(), bans_allowed);
     for name in ["usr1", "usr2", "mod1", "mod2", "adm1", "adm2"] {
         let user = store.user_by_name(&name.parse().unwrap()).await.unwrap().unwrap();

@@ -12,7 +12,7 @@ use tokio_tungstenite::tungstenite::{
 };
 
 use crate::{
-    common::{ServerProcess, ws_call, ws_connect},
+    common::{ServerData, ServerProcess, ws_call, ws_connect},
     support::{WsStream, within},
 };
 
@@ -24,9 +24,9 @@ const BATCH: usize = 50;
 /// A server whose room `big` holds [`PAGE`] messages of 4000 emoji
 /// (16 KB each), so one `get_history(limit 200)` answer is 3.2 MB and a
 /// batch of 50 of them 160 MB.
-async fn server_with_big_room(env: &[(&str, &str)]) -> (tempfile::TempDir, ServerProcess) {
-    let data = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start(data.path(), env, None).await;
+async fn server_with_big_room(env: &[(&str, &str)]) -> (ServerData, ServerProcess) {
+    let data = ServerData::new().await;
+    let server = ServerProcess::start(&data, env, None).await;
     let token = server.login("alice", "alice123").await.unwrap();
     let mut writer = ws_connect(&server.ws_url(), &token).await;
     ws_call(&mut writer, 1, "join_room", json!({"room_name": "big"})).await;

@@ -11,7 +11,7 @@ use tokio::{sync::oneshot, task::JoinHandle};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::{
-    common::{ServerProcess, ws_call, ws_connect},
+    common::{ServerData, ServerProcess, ws_call, ws_connect},
     support::{TestServer, WsStream, error_code, within},
 };
 
@@ -226,8 +226,8 @@ async fn repeating_start_typing_while_typing_is_free_and_leaving_is_never_limite
 #[ignore = "a measurement, not a check; run it by name"]
 async fn churn_probe() {
     let secs = std::env::var("PROBE_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
-    let data = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start(data.path(), &[("CHAT__RATE_LIMIT__ENABLED", "true")], None).await;
+    let data = ServerData::new().await;
+    let server = ServerProcess::start(&data, &[("CHAT__RATE_LIMIT__ENABLED", "true")], None).await;
     let mut bob = ws_connect(&server.ws_url(), &server.login("bob", "bob123").await.unwrap()).await;
     assert!(ws_call(&mut bob, 1, "join_room", json!({"room_name": "general"})).await.get("result").is_some());
     let mut typist = ws_connect(&server.ws_url(), &server.login("alice", "alice123").await.unwrap()).await;

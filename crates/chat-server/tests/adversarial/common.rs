@@ -1,5 +1,6 @@
 //! Helpers only the adversarial tests need: the real server binary as a
-//! child process (for `kill -9`, SIGTERM, RSS and log capture), a
+//! child process (for `kill -9`, SIGTERM, RSS and log capture) with the
+//! data it keeps across restarts, a
 //! hand-rolled WebSocket framer (for frames a well-behaved library refuses
 //! to send), token forging, metrics scraping and history reading.
 
@@ -22,7 +23,9 @@ use tokio::{
 };
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
 
-use crate::support::WsStream;
+use chat_server::{config::StorageConfig, store::Store};
+
+use crate::support::{TestDatabase, WsStream};
 
 /// The server binary built by this package.
 const BINARY: &str = env!("CARGO_BIN_EXE_bidirectional-chat-server");
@@ -30,6 +33,41 @@ const BINARY: &str = env!("CARGO_BIN_EXE_bidirectional-chat-server");
 /// A free TCP port on loopback (bound, read, released).
 pub fn free_port() -> u16 {
     StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// What a server process keeps between runs: a data directory and, on
+/// the PostgreSQL pass, a database of its own. A server started again on
+/// the same `ServerData` finds everything the last one stored; dropping it
+/// deletes both.
+pub struct ServerData {
+    dir: tempfile::TempDir,
+    database: Option<TestDatabase>,
+}
+
+impl ServerData {
+    pub async fn new() -> Self {
+        Self { dir: tempfile::tempdir().unwrap(), database: TestDatabase::create().await }
+    }
+
+    /// The data directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A handle on the storage the servers use, to check what they kept.
+    /// Close it when done.
+    pub async fn store(&self) -> Store {
+        let mut storage = StorageConfig::default();
+        if let Some(database) = &self.database {
+            database.configure(&mut storage);
+        }
+        Store::connect(&storage, self.path()).await.expect("open the servers' storage")
+    }
+
+    /// The variables that point the binary at this storage.
+    fn env(&self) -> Vec<(&'static str, String)> {
+        self.database.as_ref().map(TestDatabase::env).unwrap_or_default()
+    }
 }
 
 /// The real server binary running as a child process.
@@ -42,15 +80,19 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts the binary on `data_dir` with rate limits off and waits until
+    /// Starts the binary on `data` with rate limits off and waits until
     /// `/health` answers. `env` adds or overrides variables; `log` captures
-    /// stdout and stderr (appending), otherwise they are discarded.
-    pub async fn start(data_dir: &Path, env: &[(&str, &str)], log: Option<&Path>) -> Self {
+    /// stdout and stderr (appending), otherwise they go to a scratch file
+    /// that only a failed start shows.
+    pub async fn start(data: &ServerData, env: &[(&str, &str)], log: Option<&Path>) -> Self {
         // A port picked here may be taken by someone else before the child
         // binds it; retry with another one.
+        let mut said = String::new();
         for _ in 0..5 {
             let port = free_port();
             let cwd = tempfile::tempdir().unwrap();
+            let output = log.map_or_else(|| cwd.path().join("server.log"), Path::to_path_buf);
+            let file = File::options().create(true).append(true).open(&output).unwrap();
             let mut command = Command::new(BINARY);
             command
                 .env_clear()
@@ -58,21 +100,15 @@ impl ServerProcess {
                 .env("PATH", std::env::var_os("PATH").unwrap_or_default())
                 .env("HOST", "127.0.0.1")
                 .env("PORT", port.to_string())
-                .env("CHAT_DATA_DIR", data_dir)
+                .env("CHAT_DATA_DIR", data.path())
                 .env("CHAT__RATE_LIMIT__ENABLED", "false")
                 .env("CHAT__LOGGING__FORMAT", "compact")
-                .stdin(Stdio::null());
+                .envs(data.env())
+                .stdin(Stdio::null())
+                .stdout(file.try_clone().unwrap())
+                .stderr(file);
             for (key, value) in env {
                 command.env(key, value);
-            }
-            match log {
-                Some(path) => {
-                    let file = File::options().create(true).append(true).open(path).unwrap();
-                    command.stdout(file.try_clone().unwrap()).stderr(file);
-                }
-                None => {
-                    command.stdout(Stdio::null()).stderr(Stdio::null());
-                }
             }
             let child = command.spawn().expect("spawn the server binary");
             let mut server = Self {
@@ -85,8 +121,14 @@ impl ServerProcess {
                 return server;
             }
             server.kill9();
+            said = read_text(&output);
+            if !said.contains("cannot listen on") {
+                break;
+            }
         }
-        panic!("the server binary did not start");
+        let tail: Vec<&str> = said.lines().rev().take(20).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        panic!("the server binary did not start; the end of its output:\n{}", tail.join("\n"));
     }
 
     /// Polls `/health` (bounded); false if the process died or never answered.

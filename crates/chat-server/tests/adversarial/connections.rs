@@ -251,9 +251,10 @@ fn open_files(pid: u32) -> usize {
 
 #[tokio::test]
 async fn out_of_file_descriptors_accept_pauses_without_spinning_and_recovers() {
-    let data = tempfile::tempdir().unwrap();
-    let log = data.path().join("server.log");
-    let server = crate::common::ServerProcess::start(&data.path().join("db"), &[], Some(&log)).await;
+    let scratch = tempfile::tempdir().unwrap();
+    let log = scratch.path().join("server.log");
+    let data = crate::common::ServerData::new().await;
+    let server = crate::common::ServerProcess::start(&data, &[], Some(&log)).await;
     let token = server.token("alice", "alice123").await;
     let pid = server.pid();
     // Room for a few WebSockets beyond what the server holds now.

@@ -8,11 +8,10 @@ use std::{
 };
 
 use chat_api::{Timestamp, UserName};
-use chat_server::store::Store;
 use serde_json::json;
 
 use crate::{
-    common::{ServerProcess, full_history, ws_call, ws_connect},
+    common::{ServerData, ServerProcess, full_history, ws_call, ws_connect},
     load::{Acked, pipelined_sender, verify_history},
 };
 
@@ -31,12 +30,12 @@ struct SideWork {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_acknowledged_write_survives_kill_9_mid_load() {
-    let data = tempfile::tempdir().unwrap();
+    let data = ServerData::new().await;
     let acked: Arc<Mutex<Vec<Acked>>> = Arc::default();
     let mut side = SideWork::default();
 
     for cycle in 0..CYCLES {
-        let server = ServerProcess::start(data.path(), &[], None).await;
+        let server = ServerProcess::start(&data, &[], None).await;
         let so_far = acked.lock().unwrap().clone();
         check_messages(&server, &so_far).await;
 
@@ -151,12 +150,12 @@ async fn every_acknowledged_write_survives_kill_9_mid_load() {
     }
 
     // After the last kill: messages over the wire, the rest from the files.
-    let server = ServerProcess::start(data.path(), &[], None).await;
+    let server = ServerProcess::start(&data, &[], None).await;
     let all = acked.lock().unwrap().clone();
     check_messages(&server, &all).await;
     let mut server = server;
     server.kill9();
-    check_side_work(data.path(), &side).await;
+    check_side_work(&data, &side).await;
 }
 
 /// Sends one request and waits for its answer; Err when the connection ends.
@@ -196,8 +195,8 @@ async fn check_messages(server: &ServerProcess, acked: &[Acked]) {
     assert!(reply["result"]["message_id"].as_i64().unwrap() > newest, "{reply}");
 }
 
-async fn check_side_work(data_dir: &std::path::Path, side: &SideWork) {
-    let store = Store::open(data_dir).unwrap();
+async fn check_side_work(data: &ServerData, side: &SideWork) {
+    let store = data.store().await;
     for name in &side.registered {
         let user = store.user_by_name(&UserName::parse(name).unwrap()).await.unwrap();
         assert!(user.is_some(), "acknowledged registration of {name} was lost");

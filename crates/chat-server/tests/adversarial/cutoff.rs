@@ -10,7 +10,6 @@
 use std::{future::Future, time::Duration};
 
 use chat_api::{RoomId, Timestamp, UserId};
-use chat_server::store::Store;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -98,7 +97,7 @@ async fn listed(server_client: &mut RawClient, room: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_join_cut_off_by_a_disconnect_still_makes_its_new_room_known() {
     let server = server().await;
-    let store = Store::open(server.data_dir()).unwrap();
+    let store = server.store().await;
     let token = server.token("joiner").await;
     let mut watcher = server.raw("watcher").await;
     for (i, after) in CUTS.into_iter().enumerate() {
@@ -126,7 +125,7 @@ async fn a_join_cut_off_by_a_disconnect_still_makes_its_new_room_known() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ban_cut_off_by_a_disconnect_still_disconnects_its_target() {
     let server = server().await;
-    let store = Store::open(server.data_dir()).unwrap();
+    let store = server.store().await;
     let admin = server.token("admin").await;
     let mut moderator = server.raw("admin").await;
     let victim = user_id(&server, "victim").await;
@@ -156,7 +155,7 @@ async fn a_ban_cut_off_by_a_disconnect_still_disconnects_its_target() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unban_cut_off_by_a_disconnect_still_lets_the_user_back() {
     let server = server().await;
-    let store = Store::open(server.data_dir()).unwrap();
+    let store = server.store().await;
     let admin = server.token("admin").await;
     let mut moderator = server.raw("admin").await;
     let victim = user_id(&server, "victim").await;

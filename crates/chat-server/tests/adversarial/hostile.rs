@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
 
 use crate::{
-    common::{Framer, ServerProcess, metric_value, quantile, ws_call, ws_connect},
+    common::{Framer, ServerData, ServerProcess, metric_value, quantile, ws_call, ws_connect},
     support::{RawClient, RawClientExt, TestServer, error_code, within},
 };
 
@@ -305,10 +305,10 @@ async fn a_client_that_never_reads_is_cut_off_and_others_are_unaffected() {
 /// each for an emoji: a 200-message page is then 3.2 MB), then lets a client
 /// ask for that page over and over without reading the answers.
 async fn never_reading_client(page: usize, write_timeout_secs: u32, fill: char) {
-    let data = tempfile::tempdir().unwrap();
+    let data = ServerData::new().await;
     let timeout = write_timeout_secs.to_string();
     let env = [("CHAT__CONNECTION__WRITE_TIMEOUT_SECS", timeout.as_str())];
-    let server = ServerProcess::start(data.path(), &env, None).await;
+    let server = ServerProcess::start(&data, &env, None).await;
     let token = server.login("alice", "alice123").await.unwrap();
     let mut writer = ws_connect(&server.ws_url(), &token).await;
     ws_call(&mut writer, 1, "join_room", json!({"room_name": "big"})).await;

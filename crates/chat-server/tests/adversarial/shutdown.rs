@@ -9,7 +9,7 @@ use std::{
 use serde_json::json;
 
 use crate::{
-    common::{ServerProcess, full_history, ws_call, ws_connect},
+    common::{ServerData, ServerProcess, full_history, ws_call, ws_connect},
     load::{Acked, pipelined_sender, verify_history},
     support::RawClient,
 };
@@ -18,8 +18,8 @@ const PASSWORD: &str = "shutdown-test-password";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_closes_clients_with_1001_keeps_acknowledged_messages_and_exits_promptly() {
-    let data = tempfile::tempdir().unwrap();
-    let mut server = ServerProcess::start(data.path(), &[], None).await;
+    let data = ServerData::new().await;
+    let mut server = ServerProcess::start(&data, &[], None).await;
 
     let idle_token = server.login("bob", "bob123").await.unwrap();
     let mut idle = RawClient::connect(&server.ws_url(), Some(&idle_token)).await.unwrap();
@@ -54,7 +54,7 @@ async fn sigterm_closes_clients_with_1001_keeps_acknowledged_messages_and_exits_
 
     let acked = acked.lock().unwrap().clone();
     assert!(acked.len() >= 200);
-    let server = ServerProcess::start(data.path(), &[], None).await;
+    let server = ServerProcess::start(&data, &[], None).await;
     let token = server.login("bob", "bob123").await.unwrap();
     let mut ws = ws_connect(&server.ws_url(), &token).await;
     ws_call(&mut ws, 1, "join_room", json!({"room_name": "general"})).await;

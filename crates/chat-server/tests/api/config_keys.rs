@@ -15,7 +15,7 @@ use chat_server::{
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValue};
 
-use crate::support::{PASSWORD, RawClient, RawClientExt, TestServer, refused_status, result_of, within};
+use crate::support::{PASSWORD, RawClient, RawClientExt, TestDatabase, TestServer, refused_status, result_of, within};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_bidirectional-chat-server");
 
@@ -206,7 +206,11 @@ fn a_bad_value_is_reported_once_naming_the_key_and_the_valid_values_without_a_ba
 
 #[tokio::test]
 async fn the_binary_serves_on_the_configured_port_and_stops_on_sigterm() {
-    let (mut child, dir) = binary(&[("CHAT__LOGGING__FORMAT", "json"), ("CHAT__ADMIN__DEMO_ACCOUNTS", "false")]);
+    let database = TestDatabase::create().await;
+    let storage = database.as_ref().map(TestDatabase::env).unwrap_or_default();
+    let mut env = vec![("CHAT__LOGGING__FORMAT", "json"), ("CHAT__ADMIN__DEMO_ACCOUNTS", "false")];
+    env.extend(storage.iter().map(|(key, value)| (*key, value.as_str())));
+    let (mut child, dir) = binary(&env);
     let stdout = child.stdout.take().unwrap();
     // The log names the address it bound (port 0 picks one).
     let address = within(
@@ -226,7 +230,9 @@ async fn the_binary_serves_on_the_configured_port_and_stops_on_sigterm() {
 
     let health: Value = reqwest::get(format!("http://{address}/health")).await.unwrap().json().await.unwrap();
     assert_eq!(health["status"], "ok");
-    assert!(dir.path().join("data").join(chat_server::store::DATABASE_FILE).exists(), "CHAT_DATA_DIR is used");
+    // The database file, or on PostgreSQL the signing secret alone.
+    let kept = if database.is_some() { SECRET_FILE } else { chat_server::store::DATABASE_FILE };
+    assert!(dir.path().join("data").join(kept).exists(), "CHAT_DATA_DIR is used");
 
     let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(killed.success());

@@ -74,7 +74,7 @@ async fn the_token_may_come_in_the_query_string() {
 async fn a_token_for_a_deleted_account_is_refused() {
     let server = TestServer::spawn().await;
     let token = server.token("carol").await;
-    let store = chat_server::store::Store::open(server.data_dir()).unwrap();
+    let store = server.store().await;
     assert!(store.delete_user(&UserName::parse("carol").unwrap()).await.unwrap());
     store.close().await;
     assert_eq!(status_for(&server, Some(&token)).await, Some(401));

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use chat_api::{Role, Timestamp};
 use chat_server::{
     config::{InitialUser, Secret},
-    store::{AuditAction, Store},
+    store::AuditAction,
 };
 use serde_json::{Value, json};
 
@@ -389,7 +389,7 @@ async fn kicks_bans_and_unbans_are_written_to_the_audit_log() {
     assert_eq!(error_code(&ban(&mut moderator, "admin", "", None).await), FORBIDDEN);
     server.stop().await;
 
-    let store = Store::open(server.data_dir()).unwrap();
+    let store = server.store().await;
     let counts = [
         (AuditAction::Kick, store.audit_count(AuditAction::Kick).await.unwrap()),
         (AuditAction::Ban, store.audit_count(AuditAction::Ban).await.unwrap()),

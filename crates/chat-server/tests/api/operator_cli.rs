@@ -14,6 +14,7 @@ fn operator(server: &TestServer, args: &[&str], stdin: &str) -> Output {
     let scratch = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_bidirectional-chat-server"))
         .args(["--data-dir", server.data_dir().to_str().unwrap(), "user"])
+        .envs(server.storage_env())
         .args(args)
         .current_dir(scratch.path())
         .env("RUST_LOG", "warn")

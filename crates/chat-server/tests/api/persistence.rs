@@ -5,7 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 
 use serde_json::{Value, json};
 
-use crate::support::{PASSWORD, RawClient, RawClientExt, TestServer, error_code, result_of};
+use crate::support::{PASSWORD, RawClient, RawClientExt, TestServer, error_code, on_postgres, result_of};
 
 const INVALID_PARAMS: i64 = -32602;
 const NOT_FOUND: i64 = -32003;
@@ -222,9 +222,11 @@ fn mode_of(path: &std::path::Path) -> u32 {
     std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).permissions().mode() & 0o777
 }
 
-/// The database with its WAL and shared-memory files, and the secret.
+/// The files the server keeps in its data directory: on SQLite the
+/// database with its WAL and shared-memory files; on both, the secret.
 fn data_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    ["chat.db", "chat.db-wal", "chat.db-shm", chat_server::auth::SECRET_FILE].iter().map(|f| dir.join(f)).collect()
+    let database: &[&str] = if on_postgres() { &[] } else { &["chat.db", "chat.db-wal", "chat.db-shm"] };
+    database.iter().chain(&[chat_server::auth::SECRET_FILE]).map(|f| dir.join(f)).collect()
 }
 
 #[tokio::test]

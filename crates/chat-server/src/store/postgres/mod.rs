@@ -19,6 +19,8 @@ mod moderation;
 mod rooms;
 mod schema;
 mod sessions;
+#[cfg(test)]
+pub(crate) mod test_support;
 mod users;
 
 use std::time::Duration;

@@ -32,6 +32,10 @@ impl From<ServiceError> for ErrorObjectOwned {
                 let max_rooms = u64::try_from(max).unwrap_or(u64::MAX);
                 ErrorObject::owned(ErrorCode::InvalidParams.code(), message, Some(TooManyRoomsData { max_rooms }))
             }
+            ServiceError::Storage(cause) if cause.is_unavailable() => {
+                tracing::warn!(error = %cause, "call failed: the database is unavailable");
+                error_object(ErrorCode::Internal, "the database is unavailable: nothing was changed; try again")
+            }
             ServiceError::Storage(cause) => {
                 tracing::error!(error = %cause, "call failed in storage");
                 error_object(ErrorCode::Internal, "internal error")

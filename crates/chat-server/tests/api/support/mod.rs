@@ -1,9 +1,13 @@
-//! Test harness: a real server per test, and clients to talk to it.
+//! Test harness: a real server per test, and clients to talk to it; on
+//! the PostgreSQL pass (`CHAT_TEST_POSTGRES`) each server has a database
+//! of its own.
 
+mod database;
 mod raw;
 mod server;
 mod wire;
 
+pub use database::{TestDatabase, on_postgres, skip_on_postgres};
 pub use raw::{RawClient, refused_status};
 pub use server::{PASSWORD, TestServer};
 pub use wire::{RawClientExt, WsStream, drain, error_code, methods, named, result_of, silent_member};

@@ -3,21 +3,24 @@
 use std::{net::SocketAddr, path::Path};
 
 use chat_api::{http::LoginResponse, rpc::ChatApiClient as _};
-use chat_server::config::Config;
+use chat_server::{config::Config, store::Store};
 use jsonrpsee::ws_client::{HeaderMap, HeaderValue, WsClient, WsClientBuilder};
 use serde_json::{Value, json};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
-use super::{RawClient, within};
+use super::{RawClient, TestDatabase, within};
 
 /// Password used for users the tests register.
 pub const PASSWORD: &str = "correct-horse-battery";
 
-/// A running server with its own data directory.
+/// A running server with its own data directory and, on the PostgreSQL
+/// pass, its own database (kept across [`restart`](Self::restart),
+/// dropped with the server).
 pub struct TestServer {
     pub addr: SocketAddr,
     pub config: Config,
     data_dir: tempfile::TempDir,
+    database: Option<TestDatabase>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
     http: reqwest::Client,
@@ -33,12 +36,17 @@ impl TestServer {
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
         let data_dir = tempfile::tempdir().unwrap();
         let mut config = Config::for_tests(data_dir.path());
+        let database = TestDatabase::create().await;
+        if let Some(database) = &database {
+            database.configure(&mut config.storage);
+        }
         tweak(&mut config);
         config.validate().expect("test config must be valid");
         let mut server = Self {
             addr: "127.0.0.1:0".parse().unwrap(),
             config,
             data_dir,
+            database,
             stop: None,
             task: None,
             http: reqwest::Client::new(),
@@ -61,6 +69,13 @@ impl TestServer {
         // `run` seeds accounts before serving; a health call waits for that.
         within("server start", async {
             loop {
+                if let Some(task) = self.task.take_if(|task| task.is_finished()) {
+                    match task.await {
+                        Ok(Ok(())) => panic!("the server stopped by itself while starting"),
+                        Ok(Err(e)) => panic!("the server failed to start: {e:#}"),
+                        Err(e) => panic!("the server panicked while starting: {e}"),
+                    }
+                }
                 match self.http.get(self.url("/health")).send().await {
                     Ok(r) if r.status().is_success() => break,
                     _ => tokio::task::yield_now().await,
@@ -88,6 +103,19 @@ impl TestServer {
 
     pub fn data_dir(&self) -> &Path {
         self.data_dir.path()
+    }
+
+    /// A second handle on the server's storage (the backend and data it
+    /// uses), to read or change what it keeps behind its back. Close it
+    /// when done.
+    pub async fn store(&self) -> Store {
+        Store::connect(&self.config.storage, &self.config.chat.data_dir).await.expect("open the server's storage")
+    }
+
+    /// The variables that point the server binary at the same storage as
+    /// this server (none on SQLite, where `--data-dir` says it all).
+    pub fn storage_env(&self) -> Vec<(&'static str, String)> {
+        self.database.as_ref().map(TestDatabase::env).unwrap_or_default()
     }
 
     pub fn url(&self, path: &str) -> String {
