@@ -207,6 +207,31 @@ mod tests {
     }
 
     #[test]
+    fn the_cluster_variables_set_their_keys() {
+        let config = Loader::with_env(env(&[
+            ("CHAT__STORAGE__BACKEND", "postgres"),
+            ("CHAT__STORAGE__POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/chat"),
+            ("CHAT__CLUSTER__NATS_URL", "nats://127.0.0.1:4222"),
+            ("CHAT__CLUSTER__NODE_ID", "node-2"),
+            ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ]))
+        .load()
+        .unwrap();
+        assert_eq!(config.storage.backend, super::super::StorageBackend::Postgres);
+        assert_eq!(config.storage.postgres_url.unwrap().expose(), "postgres://postgres@127.0.0.1:5432/chat");
+        assert_eq!(config.cluster.nats_url.as_deref(), Some("nats://127.0.0.1:4222"));
+        assert_eq!(config.cluster.node_id.as_deref(), Some("node-2"));
+    }
+
+    #[test]
+    fn the_example_file_loads_as_it_is() {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config.example.toml");
+        let config = Loader::with_env(HashMap::new()).config_file(Some(path)).load().unwrap();
+        assert_eq!(config.storage.backend, super::super::StorageBackend::Sqlite);
+        assert!(config.cluster.nats_url.is_none());
+    }
+
+    #[test]
     fn defaults_apply_when_nothing_is_set() {
         let config = Loader::with_env(HashMap::new()).load().unwrap();
         assert_eq!(config.server.port, 3000);

@@ -229,6 +229,24 @@ mod tests {
                     role: chat_api::Role::User,
                 }]
             }),
+            ("storage.postgres_url", |c| c.storage.backend = super::StorageBackend::Postgres),
+            ("storage.postgres_url", |c| {
+                c.storage.backend = super::StorageBackend::Postgres;
+                c.storage.postgres_url = Some(Secret::new("mysql://x"));
+            }),
+            ("storage.postgres_pool_size", |c| c.storage.postgres_pool_size = 1),
+            ("storage.postgres_timeout_secs", |c| c.storage.postgres_timeout_secs = 0),
+            ("cluster.nats_url", |c| {
+                c.auth.jwt_secret = Some(Secret::new("0123456789abcdef0123456789abcdef"));
+                c.cluster.nats_url = Some("nats://127.0.0.1:4222".into());
+            }),
+            ("auth.jwt_secret", |c| {
+                c.storage.backend = super::StorageBackend::Postgres;
+                c.storage.postgres_url = Some(Secret::new("postgres://h/db"));
+                c.cluster.nats_url = Some("nats://127.0.0.1:4222".into());
+            }),
+            ("cluster.node_id", |c| c.cluster.node_id = Some("no spaces".into())),
+            ("cluster.presence_ttl_ms", |c| c.cluster.presence_ttl_ms = c.cluster.heartbeat_ms),
             ("server.connections_per_ip", |c| c.server.connections_per_ip = 0),
             ("server.max_pending_connections", |c| c.server.max_pending_connections = 0),
             ("server.header_read_timeout_secs", |c| c.server.header_read_timeout_secs = 0),
