@@ -447,7 +447,7 @@ impl Inbound {
             return Some(room);
         }
         let record = self.store.rooms().await.ok()?.into_iter().find(|r| r.id == *id)?;
-        Some(self.hub.add_room(record, self.store.log().published_upto()).0)
+        Some(self.store.log().at_published(|upto| self.hub.add_room(record, upto)).0)
     }
 
     /// A notification for everyone, with what it changes here first.
@@ -469,7 +469,7 @@ impl Inbound {
                         topic: info.topic.clone(),
                         created_by,
                     };
-                    self.hub.add_room(record, self.store.log().published_upto());
+                    self.store.log().at_published(|upto| self.hub.add_room(record, upto));
                 }
             }
             ServerEvent::RoomDeleted(deleted) => {

@@ -47,7 +47,7 @@ impl ChatService {
                 match self.store.create_room_within(name, self.settings.max_rooms, conn.user_id()).await? {
                     RoomCreation::Created(record) => self.hub.add_room(record, MessageId(0)),
                     RoomCreation::Existed(record) => {
-                        (self.hub.add_room(record, self.store.log().published_upto()).0, false)
+                        (self.store.log().at_published(|upto| self.hub.add_room(record, upto)).0, false)
                     }
                     RoomCreation::AtLimit => return Err(ServiceError::TooManyRooms(self.settings.max_rooms)),
                 }

@@ -331,14 +331,14 @@ impl Log<'_> {
         }
     }
 
-    /// Every message up to this id has been handed out to the hub (on
-    /// PostgreSQL: by the sequencer). A room added to the hub now starts
-    /// from here. SQLite answers 0: there a room missing from the hub is
-    /// one just created.
-    pub fn published_upto(self) -> MessageId {
+    /// Runs `f` with the id up to which every message has been handed to
+    /// the hub, while no message is being handed over: a room added to the
+    /// hub inside `f` starts from there, with no message in between. (On
+    /// SQLite, 0: there a room missing from the hub is one just created.)
+    pub fn at_published<R>(self, f: impl FnOnce(MessageId) -> R) -> R {
         match self.0 {
-            LogOf::Sqlite(_) => MessageId(0),
-            LogOf::Postgres(log) => log.published_upto(),
+            LogOf::Sqlite(_) => f(MessageId(0)),
+            LogOf::Postgres(log) => log.at_published(f),
         }
     }
 

@@ -196,7 +196,7 @@ mod tests {
         assert!(store.rooms().await.unwrap().is_empty(), "conversations are not listed");
         assert_eq!(db.count("SELECT count(*) FROM rooms WHERE kind = 'direct'").await, 1);
         assert!(matches!(store.open_direct(amy.clone(), amy).await, Err(StoreError::NotAllowed(_))));
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
@@ -223,7 +223,7 @@ mod tests {
         for store in stores.iter().take(2) {
             store.close().await;
         }
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
@@ -247,14 +247,14 @@ mod tests {
         assert_eq!((opened.user_a, opened.user_b, opened.last_message_id), (ann.0, bob.0, MessageId(0)));
         assert_eq!(store.direct(room).await.unwrap(), Some(opened));
         assert_eq!(db.count("SELECT count(*) FROM messages").await, 0);
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
     async fn conversations_come_newest_activity_first() {
         let db = TestDb::new().await;
         let store = &db.store;
-        let me = user(store, "me").await;
+        let me = user(store, "moi").await;
         let mut rooms = Vec::new();
         for other in ["cat", "ant", "bee"] {
             let other = user(store, other).await;
@@ -267,17 +267,17 @@ mod tests {
         db.sql("UPDATE direct_chats SET last_message_id = 9 WHERE room_id = $1", &[&rooms[2].as_str()]).await;
         let order: Vec<String> =
             store.directs_of(me.0).await.unwrap().into_iter().map(|d| d.room_id.to_string()).collect();
-        assert_eq!(order, vec!["dm:bee:me", "dm:ant:me", "dm:cat:me"]);
+        assert_eq!(order, vec!["dm:bee:moi", "dm:ant:moi", "dm:cat:moi"]);
         assert_eq!(store.directs_of(UserId(12345)).await.unwrap(), Vec::new());
         assert_eq!(store.directs_of(unrelated.user_a).await.unwrap(), vec![unrelated]);
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
     async fn blocks_are_one_way_idempotent_and_listed_by_name() {
         let db = TestDb::new().await;
         let store = &db.store;
-        let me = user(store, "me").await;
+        let me = user(store, "moi").await;
         let zoe = user(store, "Zoe").await;
         let bea = user(store, "bea").await;
         store.block(me.0, zoe.0).await.unwrap();
@@ -290,6 +290,6 @@ mod tests {
         store.unblock(me.0, zoe.0).await.unwrap();
         assert!(!store.blocks(me.0, zoe.0).await.unwrap());
         assert_eq!(store.blocked_by(me.0).await.unwrap(), vec![name("bea")]);
-        db.drop().await;
+        db.finish().await;
     }
 }

@@ -196,19 +196,19 @@ mod tests {
         store.forget_room(me, lobby.clone()).await.unwrap();
         assert_eq!(store.read_marker(me, lobby).await.unwrap(), None);
         assert_eq!(store.read_marker(UserId(2), RoomId::parse("other").unwrap()).await.unwrap(), None);
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
     async fn my_rooms_lists_rooms_by_id_with_unread_and_mention_counts() {
         let db = TestDb::new().await;
         let store = &db.store;
-        let me = store.create_user(new_user("me")).await.unwrap().id;
+        let me = store.create_user(new_user("moi")).await.unwrap().id;
         let you = store.create_user(new_user("you")).await.unwrap().id;
         let (busy, _) = store.create_room(room("Busy")).await.unwrap();
         let (quiet, _) = store.create_room(room("a-quiet")).await.unwrap();
         let (_, _) = store.create_room(room("unjoined")).await.unwrap();
-        let dm = store.open_direct((me, UserName::parse("me").unwrap()), (you, UserName::parse("you").unwrap()));
+        let dm = store.open_direct((me, UserName::parse("moi").unwrap()), (you, UserName::parse("you").unwrap()));
         let dm = dm.await.unwrap().room_id;
         store.remember_room(me, busy.id.clone(), MessageId(1)).await.unwrap();
         store.remember_room(me, quiet.id.clone(), MessageId(0)).await.unwrap();
@@ -255,7 +255,7 @@ mod tests {
         assert_eq!(direct.room_name, dm.to_string());
         let stranger = store.room_counts(UserId(777), busy.id.clone()).await.unwrap();
         assert_eq!((stranger.last_read, stranger.unread, stranger.mentions), (None, 4, 0));
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
@@ -265,13 +265,13 @@ mod tests {
         let (busy, _) = store.create_room(room("flood")).await.unwrap();
         db.sql(
             "INSERT INTO messages (id, room_id, user_id, username, text, created_at)
-             SELECT n, 'flood', 2, 'someone', 'x', 0 FROM generate_series(1, $1) AS n",
+             SELECT n, 'flood', 2, 'someone', 'x', 0 FROM generate_series(1, $1::BIGINT) AS n",
             &[&(max_counted() + 5)],
         )
         .await;
         let counts = store.room_counts(UserId(1), busy.id).await.unwrap();
         assert_eq!(counts.unread, MAX_COUNTED);
         assert_eq!(counts.last_message_id, Some(MessageId(max_counted() + 5)));
-        db.drop().await;
+        db.finish().await;
     }
 }

@@ -211,7 +211,7 @@ mod tests {
         assert!(!store.unban(user, lift).await.unwrap());
         assert_eq!(store.active_ban(user, now).await.unwrap(), None);
         assert_eq!(store.audit_count(AuditAction::Unban).await.unwrap(), 2, "each attempt is logged");
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
@@ -221,7 +221,7 @@ mod tests {
         let ban = BanRecord { reason: "x".to_owned(), expires_at: None };
         assert!(store.ban(UserId(4242), ban, audit_entry(UserId(1), "mod", "ghost")).await.is_err());
         assert_eq!(store.audit_count(AuditAction::Ban).await.unwrap(), 0, "one transaction");
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
@@ -229,7 +229,7 @@ mod tests {
         let db = TestDb::new().await;
         let store = &db.store;
         let actor = UserId(1);
-        for target in ["u1", "u2", "u3"] {
+        for target in ["usr1", "usr2", "usr3"] {
             store.audit(audit_entry(actor, "mod", target)).await.unwrap();
         }
         let announce = AuditEntry {
@@ -262,12 +262,12 @@ mod tests {
         let (rest, more) = store.moderation_log(Some(page[1].id), 10).await.unwrap();
         assert!(!more);
         let targets: Vec<String> = rest.iter().map(|e| e.target.as_ref().unwrap().to_string()).collect();
-        assert_eq!(targets, vec!["u3", "u2", "u1"]);
+        assert_eq!(targets, vec!["usr3", "usr2", "usr1"]);
         assert_eq!(rest[0].reason.as_deref(), Some("spam"));
         let (exact, more) = store.moderation_log(None, 5).await.unwrap();
         assert_eq!((exact.len(), more), (5, false));
-        db.sql("UPDATE moderation_log SET action = 'smite' WHERE target = 'u1'", &[]).await;
+        db.sql("UPDATE moderation_log SET action = 'smite' WHERE target = 'usr1'", &[]).await;
         assert!(matches!(store.moderation_log(None, 10).await, Err(StoreError::Corrupt(_))));
-        db.drop().await;
+        db.finish().await;
     }
 }

@@ -232,7 +232,7 @@ mod tests {
         assert!(!created);
         assert_eq!(again.name.as_str(), "Lobby");
         assert_eq!(store.rooms().await.unwrap(), vec![room]);
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
@@ -246,7 +246,7 @@ mod tests {
         assert_eq!(store.create_room_within(name("c"), 2, UserId(1)).await.unwrap(), RoomCreation::AtLimit);
         assert_eq!(store.create_room_within(name("A"), 2, UserId(7)).await.unwrap(), RoomCreation::Existed(a));
         assert_eq!(store.rooms().await.unwrap().len(), 2);
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
@@ -256,7 +256,7 @@ mod tests {
         db.sql("INSERT INTO rooms (id, name, created_at, kind) VALUES ('dm:a:b', 'dm:a:b', 0, 'direct')", &[]).await;
         assert!(matches!(store.create_room_within(name("a"), 1, UserId(1)).await.unwrap(), RoomCreation::Created(_)));
         assert_eq!(store.rooms().await.unwrap().len(), 1);
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
@@ -283,7 +283,7 @@ mod tests {
         for store in stores.iter().take(2) {
             store.close().await;
         }
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
@@ -297,7 +297,7 @@ mod tests {
         let mut sorted = ids.clone();
         sorted.sort();
         assert_eq!(ids, sorted);
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
@@ -314,7 +314,7 @@ mod tests {
         assert_eq!(db.count("SELECT count(*) FROM rooms WHERE topic IS NULL").await, 1);
         let missing = RoomId::parse("missing").unwrap();
         assert!(store.set_topic(missing, RoomTopic::parse("x").unwrap()).await.unwrap().is_none());
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
@@ -332,7 +332,7 @@ mod tests {
         assert!(!store.delete_room_if_silent(quiet.id.clone()).await.unwrap(), "already gone");
         assert_eq!(store.rooms().await.unwrap(), vec![used]);
         assert_eq!(store.read_marker(UserId(1), quiet.id).await.unwrap(), None);
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
@@ -367,7 +367,7 @@ mod tests {
         assert_eq!(db.count("SELECT count(*) FROM mentions").await, 1);
         assert_eq!(store.read_marker(UserId(2), doomed.id).await.unwrap(), None);
         assert_eq!(store.read_marker(UserId(2), kept.id).await.unwrap(), Some(MessageId(0)));
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
@@ -394,6 +394,6 @@ mod tests {
         commit.commit().await.unwrap();
         assert!(!deleting.await.unwrap(), "the message made it in first and keeps its room");
         assert_eq!(db.store.rooms().await.unwrap(), vec![room]);
-        db.drop().await;
+        db.finish().await;
     }
 }

@@ -117,7 +117,7 @@ mod tests {
         store.revoke_token(RevokedToken { token_id: "jti:c".into(), expires_at: 400 }, 200).await.unwrap();
         let left: Vec<String> = store.revoked_tokens(0).await.unwrap().into_iter().map(|t| t.token_id).collect();
         assert_eq!(left, vec!["jti:b".to_owned(), "jti:c".to_owned()]);
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
@@ -138,7 +138,7 @@ mod tests {
         assert!(all.windows(2).all(|w| w[0].seq < w[1].seq));
         assert_eq!(store.last_account_deletion().await.unwrap(), all[2].seq);
         assert_eq!(store.account_deletions_after(all[0].seq, 1).await.unwrap(), vec![all[1]]);
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
@@ -176,6 +176,6 @@ mod tests {
             assert!(task.await.unwrap());
         }
         assert_eq!(seen.len(), names.len());
-        db.drop().await;
+        db.finish().await;
     }
 }

@@ -289,7 +289,7 @@ mod tests {
         assert_eq!(found.created_at, first.created_at);
         assert_eq!(store.user_by_id(first.id).await.unwrap().unwrap().username.as_str(), "Alice");
         assert!(store.user_by_id(UserId(first.id.0 + 100)).await.unwrap().is_none());
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
@@ -311,7 +311,7 @@ mod tests {
             }
         }
         assert_eq!(created, 1);
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
@@ -323,7 +323,7 @@ mod tests {
         assert!(store.has_users().await.unwrap());
         assert_eq!(store.seed_users(vec![new_user("carol")]).await.unwrap(), 0);
         assert!(store.user_by_name(&name("carol")).await.unwrap().is_none());
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
@@ -333,7 +333,7 @@ mod tests {
         let result = store.seed_users(vec![new_user("dup"), new_user("other"), new_user("DUP")]).await;
         assert!(matches!(result, Err(StoreError::UsernameTaken)));
         assert!(!store.has_users().await.unwrap());
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
@@ -355,7 +355,7 @@ mod tests {
             total += task.await.unwrap();
         }
         assert_eq!(total, 2);
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
@@ -367,7 +367,7 @@ mod tests {
         let found = store.users_named(vec![name("BOB"), name("nobody"), name("Amy"), name("bob")]).await.unwrap();
         assert_eq!(found, vec![(bob.id, name("Bob")), (amy.id, name("amy")), (bob.id, name("Bob"))]);
         assert!(store.users_named(Vec::new()).await.unwrap().is_empty());
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
@@ -387,7 +387,7 @@ mod tests {
         let unchanged = store.update_profile(user.id, ProfileChange::default()).await.unwrap().unwrap();
         assert_eq!(unchanged.display_name.as_str(), "Caroline");
         assert!(store.update_profile(UserId(user.id.0 + 1), ProfileChange::default()).await.unwrap().is_none());
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
@@ -405,7 +405,7 @@ mod tests {
         assert_eq!(found.role, Role::Moderator);
         assert_eq!(found.password_hash, "new-hash");
         assert!(found.last_seen >= user.created_at);
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
@@ -415,7 +415,7 @@ mod tests {
         let user = store.create_user(new_user("erin")).await.unwrap();
         db.sql("UPDATE users SET avatar_breed = 'dragon'", &[]).await;
         assert!(matches!(store.user_by_id(user.id).await, Err(StoreError::Corrupt(_))));
-        db.drop().await;
+        db.finish().await;
     }
 
     #[tokio::test]
@@ -453,6 +453,6 @@ mod tests {
         assert_eq!(deletions.len(), 1);
         assert_eq!(deletions[0].user_id, ann.id);
         assert_eq!(store.last_account_deletion().await.unwrap(), deletions[0].seq);
-        db.drop().await;
+        db.finish().await;
     }
 }

@@ -16,10 +16,7 @@ mod writer;
 
 use std::{
     collections::HashMap,
-    sync::{
-        Arc,
-        atomic::{AtomicI64, Ordering},
-    },
+    sync::Arc,
     time::Duration,
 };
 
@@ -52,7 +49,7 @@ pub(in crate::store) struct MessageLog {
     remote: Arc<RemoteCommits>,
     recent: Recent,
     /// Every message up to here has been handed out on this node.
-    released: Arc<AtomicI64>,
+    released: sequencer::Released,
     /// Messages stored before this node started; a room without cache
     /// entry is complete only after it.
     started_after: MessageId,
@@ -73,7 +70,7 @@ impl MessageLog {
             reads::last_message_id(&client).await?
         };
         let recent: Recent = Arc::new(Mutex::new(HashMap::new()));
-        let released = Arc::new(AtomicI64::new(started_after));
+        let released = Arc::new(Mutex::new(started_after));
         let (remote, sequencer) =
             sequencer::start(pool.clone(), Arc::clone(&recent), Arc::clone(&released), started_after);
         let (tx, rx) = mpsc::channel(QUEUE);
@@ -136,12 +133,15 @@ impl MessageLog {
     /// changed (edited, deleted, reacted to): joins read them from
     /// PostgreSQL until new messages fill the cache again.
     pub(in crate::store) fn changed_elsewhere(&self, room: &RoomId) {
-        let released = MessageId(self.released.load(Ordering::Acquire));
+        let released = MessageId(*self.released.lock());
         self.recent.lock().insert(room.clone(), RecentMessages::new(released));
     }
 
-    pub(in crate::store) fn published_upto(&self) -> MessageId {
-        MessageId(self.released.load(Ordering::Acquire))
+    /// Runs `f` with the last id handed out, while none is being handed
+    /// out.
+    pub(in crate::store) fn at_published<R>(&self, f: impl FnOnce(MessageId) -> R) -> R {
+        let released = self.released.lock();
+        f(MessageId(*released))
     }
 
     pub(in crate::store) fn recent(

@@ -27,10 +27,7 @@
 use std::{
     collections::{BTreeMap, HashMap},
     ops::RangeInclusive,
-    sync::{
-        Arc, OnceLock,
-        atomic::{AtomicI64, Ordering},
-    },
+    sync::{Arc, OnceLock},
     time::Duration,
 };
 
@@ -128,6 +125,9 @@ impl RemoteCommits {
     }
 }
 
+/// The last id handed out; locked while one is.
+pub(super) type Released = Arc<Mutex<i64>>;
+
 /// Each room's newest messages, shared with the log's readers.
 pub(super) type Recent = Arc<Mutex<HashMap<RoomId, RecentMessages>>>;
 
@@ -136,10 +136,10 @@ pub(super) type Recent = Arc<Mutex<HashMap<RoomId, RecentMessages>>>;
 pub(super) fn start(
     pool: Pool,
     recent: Recent,
-    released: Arc<AtomicI64>,
+    released: Released,
     started_after: i64,
 ) -> (Arc<RemoteCommits>, tokio::task::JoinHandle<()>) {
-    released.store(started_after, Ordering::Release);
+    *released.lock() = started_after;
     let (tx, rx) = mpsc::unbounded_channel();
     let remote = Arc::new(RemoteCommits { inbox: tx, announce: OnceLock::new(), deliver: OnceLock::new() });
     let sequencer = Sequencer {
@@ -170,8 +170,8 @@ struct Sequencer {
     remote: Arc<RemoteCommits>,
     /// The first id not handed out yet.
     next: i64,
-    /// Shared copy of `next - 1`, for the log's cache readers.
-    released: Arc<AtomicI64>,
+    /// `next - 1`, shared; held while a message is handed out.
+    released: Released,
     /// A room without cache entry had no message from here to `next`.
     started_after: i64,
     waiting: BTreeMap<i64, Waiting>,
@@ -264,7 +264,13 @@ impl Sequencer {
                 break;
             }
             let waiting = entry.remove();
-            self.advance();
+            // Held until the message is handed out: a room added to the hub
+            // meanwhile (see `MessageLog::at_published`) starts either
+            // before this message or after it, never in between.
+            let released = Arc::clone(&self.released);
+            let mut released = released.lock();
+            *released = self.next;
+            self.next += 1;
             match waiting {
                 Waiting::Local(appended, done) => {
                     self.cache(&appended);
@@ -290,8 +296,9 @@ impl Sequencer {
         };
     }
 
-    fn advance(&mut self) {
-        self.released.store(self.next, Ordering::Release);
+    /// Skips an id that has no row (deleted since).
+    fn skip(&mut self) {
+        *self.released.lock() = self.next;
         self.next += 1;
     }
 
@@ -340,7 +347,7 @@ impl Sequencer {
                 // Ids up to `upto` without a row were deleted: skip them.
                 self.release();
                 while self.next <= upto && !self.waiting.contains_key(&self.next) && !self.is_expected(self.next) {
-                    self.advance();
+                    self.skip();
                     self.release();
                 }
                 if self.next > upto {
