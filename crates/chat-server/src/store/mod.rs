@@ -38,7 +38,7 @@ pub enum StoreError {
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// PostgreSQL refused or failed, or could not be reached.
-    #[error("database: {0}")]
+    #[error("database: {}", postgres_text(.0))]
     Postgres(#[from] tokio_postgres::Error),
     /// No PostgreSQL connection could be had (the server is down or
     /// unreachable); nothing was written.
@@ -73,6 +73,15 @@ pub enum StoreError {
     /// Creating the data directory or a blocking task failed.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// A PostgreSQL error with the server's own message, which `Display`
+/// alone leaves out ("db error").
+fn postgres_text(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
 }
 
 impl StoreError {
