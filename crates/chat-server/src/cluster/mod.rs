@@ -300,6 +300,10 @@ impl Relay for NatsRelay {
         self.send(Body::Evict { eviction: eviction.clone() });
     }
 
+    fn unbanned(&self, user: UserId) {
+        self.send(Body::Unbanned { user });
+    }
+
     fn session_ended(&self, ended: &EndedSession) {
         self.send(Body::SessionEnded { ended: ended.clone() });
     }
@@ -410,6 +414,7 @@ impl Inbound {
             Body::Evict { eviction } => {
                 self.hub.evict_local(&eviction);
             }
+            Body::Unbanned { user } => self.hub.note_unban(user),
             Body::SessionEnded { ended } => self.accounts.session_ended_elsewhere(&ended),
             Body::Heartbeat => {}
             Body::Hello => self.send_snapshot(),

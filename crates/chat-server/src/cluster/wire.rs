@@ -33,6 +33,8 @@ pub(super) enum Body {
     Presence { room_id: RoomId, user: UserId, username: UserName, present: bool },
     /// Close every connection of a user.
     Evict { eviction: Eviction },
+    /// A user's ban was lifted.
+    Unbanned { user: UserId },
     /// A token was revoked.
     SessionEnded { ended: EndedSession },
     /// The sender is alive.

@@ -349,7 +349,15 @@ impl Hub {
         self.deleted.lock().contains(&user)
     }
 
-    /// Forgets a lifted ban.
+    /// Forgets a lifted ban, on every node.
+    pub(crate) fn lift_ban(&self, user: UserId) {
+        if let Some(relay) = self.relay() {
+            relay.unbanned(user);
+        }
+        self.note_unban(user);
+    }
+
+    /// Forgets a lifted ban on this node.
     pub(crate) fn note_unban(&self, user: UserId) {
         self.recent_bans.lock().remove(&user);
     }

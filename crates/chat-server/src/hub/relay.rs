@@ -24,6 +24,8 @@ pub(crate) trait Relay: Send + Sync + std::fmt::Debug {
     fn presence(&self, room: &RoomId, user: UserId, username: &UserName, present: bool);
     /// Every connection of a user is to be closed.
     fn evict(&self, eviction: &Eviction);
+    /// A user's ban was lifted.
+    fn unbanned(&self, user: UserId);
     /// A token was revoked (logout): connections it opened are to close,
     /// and it is refused from now on.
     fn session_ended(&self, ended: &EndedSession);

@@ -3,7 +3,7 @@
 use std::{net::IpAddr, sync::Arc, time::Duration};
 
 use chat_api::{
-    DisplayName, Role, Timestamp, UserName,
+    CloseCode, DisplayName, Role, Timestamp, UserName,
     http::{LoginRequest, LoginResponse, RegisterRequest, RegisterResponse},
 };
 
@@ -181,15 +181,19 @@ impl Accounts {
         self.hub.end_session_local(ended);
     }
 
-    /// Why the connection's session no longer holds, if it does not: its
+    /// Why the connection's session no longer holds, if it does not, with
+    /// the close code to say it: its user was banned (on any node), or its
     /// token expired (valid only before its `exp` second) or was revoked.
-    /// Cheap (a clock read and an in-memory look-up): made per call.
-    pub(crate) fn session_ended(&self, conn: &Connection) -> Option<&'static str> {
+    /// Cheap (a clock read and in-memory look-ups): made per call.
+    pub(crate) fn session_ended(&self, conn: &Connection) -> Option<(CloseCode, &'static str)> {
         let identity = conn.identity();
-        if !crate::auth::still_valid(identity.token_expires_at, Timestamp::now().unix_seconds()) {
-            Some("token expired")
+        let now = Timestamp::now();
+        if self.hub.recently_banned(conn.user_id(), now) {
+            Some((CloseCode::Banned, "banned"))
+        } else if !crate::auth::still_valid(identity.token_expires_at, now.unix_seconds()) {
+            Some((CloseCode::SessionEnded, "token expired"))
         } else if self.revocations.is_revoked(&identity.token_id) {
-            Some("logged out")
+            Some((CloseCode::SessionEnded, "logged out"))
         } else {
             None
         }

@@ -110,7 +110,7 @@ impl ChatService {
             until: None,
         };
         self.store.unban(target.id, entry).await?;
-        self.hub.note_unban(target.id);
+        self.hub.lift_ban(target.id);
         Ok(true)
     }
 

@@ -67,8 +67,8 @@ pub(super) async fn run(stream: &mut SplitStream<WebSocket>, state: &AppState, c
                     // The timer closes the connection at expiry; this also
                     // covers the instants around it and a logout racing
                     // this connection's registration.
-                    if let Some(reason) = state.accounts.session_ended(conn) {
-                        conn.close(CloseCode::SessionEnded, reason);
+                    if let Some((code, reason)) = state.accounts.session_ended(conn) {
+                        conn.close(code, reason);
                         break;
                     }
                     in_flight.push(async move { dispatcher.handle(text.as_str(), extensions).await });

@@ -42,8 +42,8 @@ pub(crate) fn serve(
         conn.close(CloseCode::Banned, "banned");
     } else if state.hub.was_deleted(conn.user_id()) {
         conn.close(CloseCode::SessionEnded, "account deleted");
-    } else if let Some(reason) = state.accounts.session_ended(&conn) {
-        conn.close(CloseCode::SessionEnded, reason);
+    } else if let Some((code, reason)) = state.accounts.session_ended(&conn) {
+        conn.close(code, reason);
     }
     metrics::counter!(crate::metrics::CONNECTIONS_OPENED).increment(1);
     if state.shutting_down.is_cancelled() {

@@ -49,8 +49,8 @@ pub(super) async fn run(stream: &mut SplitStream<WebSocket>, state: &AppState, c
         };
         match Inbound::read(conn, inbound) {
             Inbound::Text(text) => {
-                if let Some(reason) = state.accounts.session_ended(conn) {
-                    conn.close(CloseCode::SessionEnded, reason);
+                if let Some((code, reason)) = state.accounts.session_ended(conn) {
+                    conn.close(code, reason);
                     break;
                 }
                 // A line typed in a terminal may carry its line ending.
