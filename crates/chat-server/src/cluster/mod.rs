@@ -14,10 +14,14 @@
 //!   (re)connects says hello and every node answers with a snapshot of who
 //!   is present through it, so presence heals after NATS was away.
 //!
+//! Bans are also read back from PostgreSQL every second ([`bans`]), in
+//! case NATS lost one.
+//!
 //! Subjects: `chat.<cluster>.*`, where the cluster is named after its
 //! PostgreSQL database, so clusters on different databases can share a
 //! NATS server.
 
+mod bans;
 mod wire;
 
 use std::{
@@ -115,6 +119,7 @@ impl Cluster {
             ),
             tokio::spawn(liveness(Arc::clone(hub), nodes, outbox.clone(), heartbeat, ttl, stop.clone())),
             tokio::spawn(connection_events(events_rx, Arc::clone(store), outbox.clone())),
+            tokio::spawn(bans::follow(Arc::clone(store), Arc::clone(hub), stop.clone())),
         ];
         let _ = outbox.send(Body::Hello);
         Ok(Some(Self { node, outbox, stop, tasks }))
@@ -317,7 +322,7 @@ fn deliver_message(hub: &Hub, appended: &Appended) {
     let mut reached: Vec<UserId> = Vec::new();
     if let Some((a, b)) = message.room_id.direct_keys() {
         for key in [a, b] {
-            if let Some(user) = hub.connected_user_named(&key) {
+            if let Some(user) = hub.connected_user_named(key) {
                 hub.send_to_user_local(user, &frame, None);
                 reached.push(user);
             }

@@ -349,6 +349,11 @@ impl Hub {
         self.deleted.lock().contains(&user)
     }
 
+    /// The users this node holds as banned.
+    pub(crate) fn banned_users(&self) -> Vec<UserId> {
+        self.recent_bans.lock().keys().copied().collect()
+    }
+
     /// Forgets a lifted ban, on every node.
     pub(crate) fn lift_ban(&self, user: UserId) {
         if let Some(relay) = self.relay() {

@@ -272,6 +272,9 @@ storage_api! {
     fn active_ban(&self, user: UserId, now: Timestamp) -> Option<BanRecord>;
     /// A user with the ban in force on them at `now`.
     fn account_standing(&self, user: UserId, now: Timestamp) -> Option<(UserRecord, Option<BanRecord>)>;
+    /// Bans stored or renewed at `after` (Unix ms) or later: (user, end,
+    /// stored at).
+    fn bans_since(&self, after: i64) -> Vec<(UserId, Option<Timestamp>, i64)>;
     /// A page of the moderation log, newest first, and whether more follow.
     fn moderation_log(&self, before: Option<i64>, limit: u32) -> (Vec<ModerationEntry>, bool);
     /// How many entries of one action the log holds.

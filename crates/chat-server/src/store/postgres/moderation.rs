@@ -100,6 +100,25 @@ impl PgStore {
         Ok(ban_in_force(row.try_get(0)?, row.try_get(1)?, now))
     }
 
+    /// Bans stored (or renewed) at `after` or later, as (user, end,
+    /// stored at): how a node hears of bans it may have missed.
+    pub(in crate::store) async fn bans_since(
+        &self,
+        after: i64,
+    ) -> Result<Vec<(UserId, Option<Timestamp>, i64)>, StoreError> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(
+                "SELECT user_id, expires_at, created_at FROM bans WHERE created_at >= $1 ORDER BY created_at",
+            )
+            .await?;
+        let rows = client.query(&stmt, &[&after]).await?;
+        Ok(rows
+            .iter()
+            .map(|r| (UserId(r.get(0)), r.get::<_, Option<i64>>(1).map(Timestamp::from_unix_millis), r.get(2)))
+            .collect())
+    }
+
     /// An account and its ban in force at `now`, in one read (what opening
     /// a connection needs).
     pub(in crate::store) async fn account_standing(

@@ -163,6 +163,25 @@ impl SqliteStore {
         self.reader.read(move |conn| find_active_ban(conn, user, now)).await
     }
 
+    /// Bans stored (or renewed) at `after` or later, as (user, end,
+    /// stored at): how a node hears of bans it may have missed.
+    pub(in crate::store) async fn bans_since(
+        &self,
+        after: i64,
+    ) -> Result<Vec<(UserId, Option<Timestamp>, i64)>, StoreError> {
+        self.reader
+            .read(move |conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT user_id, expires_at, created_at FROM bans WHERE created_at >= ?1 ORDER BY created_at",
+                )?;
+                let rows = stmt.query_map([after], |r| {
+                    Ok((UserId(r.get(0)?), r.get::<_, Option<i64>>(1)?.map(Timestamp::from_unix_millis), r.get(2)?))
+                })?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+    }
+
     /// An account and its ban in force at `now`, in one read (what opening
     /// a connection needs).
     pub(in crate::store) async fn account_standing(
