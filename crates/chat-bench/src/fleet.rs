@@ -70,7 +70,11 @@ impl StepOutcome {
             problems.push(format!("{} unexpected deliveries", deliveries.extra));
         }
         if deliveries.out_of_order > 0 {
-            problems.push(format!("{} deliveries out of order or duplicated", deliveries.out_of_order));
+            let first = deliveries.first_out_of_order.as_deref().unwrap_or("?");
+            problems.push(format!(
+                "{} deliveries out of order or duplicated ({} of them repeats; first: {first})",
+                deliveries.out_of_order, deliveries.repeated
+            ));
         }
         if sends.errors > 0 {
             let first = sends.first_error.as_deref().unwrap_or("");

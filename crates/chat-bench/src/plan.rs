@@ -175,6 +175,12 @@ pub(crate) struct Deliveries {
     pub(crate) extra: u64,
     /// Messages that arrived out of their sender's order, or twice.
     pub(crate) out_of_order: u64,
+    /// Of those, how many arrived again right after themselves (a
+    /// duplicate rather than a reordering).
+    pub(crate) repeated: u64,
+    /// The first of them, told in words (which connection on which node,
+    /// which sender, which sequence numbers).
+    pub(crate) first_out_of_order: Option<String>,
     /// Messages of an earlier step that arrived in this one.
     pub(crate) stale: u64,
     /// Connections closed by the server (or dropped) since the start.
@@ -192,6 +198,10 @@ impl Deliveries {
         self.lost += other.lost;
         self.extra += other.extra;
         self.out_of_order += other.out_of_order;
+        self.repeated += other.repeated;
+        if self.first_out_of_order.is_none() {
+            self.first_out_of_order = other.first_out_of_order;
+        }
         self.stale += other.stale;
         self.closed += other.closed;
         self.close_reasons.extend(other.close_reasons);

@@ -19,7 +19,7 @@ use crate::{
 /// time, and joins each to its room.
 pub(super) async fn connect_all(plan: &WorkerPlan, shard: &Rc<RefCell<Shard>>) -> (Ready, Vec<Sender>) {
     let mine: Vec<usize> = (plan.shard..plan.conns).step_by(plan.shards.max(1)).collect();
-    shard.borrow_mut().conns = mine.iter().map(|&j| ConnStats::new(plan.room_of(j), plan.senders_per_room)).collect();
+    shard.borrow_mut().conns = mine.iter().map(|&j| ConnStats::new(plan, j)).collect();
 
     let mut ready = Ready { started_ns: tag::now_ns(), ..Ready::default() };
     let mut senders = Vec::new();

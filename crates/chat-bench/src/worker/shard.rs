@@ -2,6 +2,8 @@
 //! is checked against its room, its sender's order and the step, then
 //! counted and timed.
 
+use std::net::SocketAddr;
+
 use crate::{
     plan::{Deliveries, MAX_CLOSE_REASONS, WorkerPlan},
     probe,
@@ -17,6 +19,8 @@ pub(super) struct Shard {
     pub(super) latency: Latency,
     pub(super) delivered: u64,
     out_of_order: u64,
+    repeated: u64,
+    first_out_of_order: Option<String>,
     stale: u64,
     foreign: u64,
     pub(super) closed: u64,
@@ -31,6 +35,10 @@ pub(super) struct Shard {
 
 #[derive(Debug, Clone)]
 pub(super) struct ConnStats {
+    /// The connection's global index, and the node it talks to (for
+    /// telling what went wrong where).
+    global: usize,
+    server: SocketAddr,
     room: usize,
     /// This step's deliveries per sender of the room.
     counts: Vec<u64>,
@@ -39,9 +47,16 @@ pub(super) struct ConnStats {
 }
 
 impl ConnStats {
-    /// A receiver in `room`, which has `senders_per_room` senders.
-    pub(super) fn new(room: usize, senders_per_room: usize) -> Self {
-        Self { room, counts: vec![0; senders_per_room], last_seq: vec![None; senders_per_room] }
+    /// Global connection `global` of `plan`, as a receiver.
+    pub(super) fn new(plan: &WorkerPlan, global: usize) -> Self {
+        let per_room = plan.senders_per_room;
+        Self {
+            global,
+            server: plan.server_of(global),
+            room: plan.room_of(global),
+            counts: vec![0; per_room],
+            last_seq: vec![None; per_room],
+        }
     }
 }
 
@@ -53,6 +68,8 @@ impl Shard {
             latency: Latency::new()?,
             delivered: 0,
             out_of_order: 0,
+            repeated: 0,
+            first_out_of_order: None,
             stale: 0,
             foreign: 0,
             closed: 0,
@@ -73,6 +90,8 @@ impl Shard {
         self.latency.reset();
         self.delivered = 0;
         self.out_of_order = 0;
+        self.repeated = 0;
+        self.first_out_of_order = None;
         self.stale = 0;
         self.foreign = 0;
         self.first_rx_ns = 0;
@@ -93,6 +112,13 @@ impl Shard {
         match stats.last_seq[k] {
             Some(last) if stamp.seq <= last => {
                 self.out_of_order += 1;
+                self.repeated += u64::from(stamp.seq == last);
+                if self.first_out_of_order.is_none() {
+                    self.first_out_of_order = Some(format!(
+                        "connection {} on {} got message {} of sender {sender} (step {}) after its message {last}",
+                        stats.global, stats.server, stamp.seq, stamp.step
+                    ));
+                }
                 return;
             }
             _ => stats.last_seq[k] = Some(stamp.seq),
@@ -140,6 +166,8 @@ impl Shard {
             lost,
             extra: extra + self.foreign,
             out_of_order: self.out_of_order,
+            repeated: self.repeated,
+            first_out_of_order: self.first_out_of_order.clone(),
             stale: self.stale,
             closed: self.closed,
             close_reasons: self.close_reasons.clone(),
@@ -167,7 +195,8 @@ mod tests {
             connect_concurrency: 1,
         };
         let mut s = Shard::new(&plan).unwrap();
-        s.conns = vec![ConnStats::new(1, per_room)];
+        // Global connection 1 is in room 1.
+        s.conns = vec![ConnStats::new(&plan, 1)];
         s
     }
 
@@ -183,6 +212,29 @@ mod tests {
         s.delivery(0, stamp(1, 1, 0), 1_000_000); // earlier step
         assert_eq!(s.conns[0].counts, vec![1, 1]);
         assert_eq!((s.delivered, s.out_of_order, s.foreign, s.stale), (2, 1, 1, 1));
+        assert_eq!(s.repeated, 1);
+        assert_eq!(
+            s.first_out_of_order.as_deref(),
+            Some("connection 1 on 127.0.0.1:1 got message 0 of sender 1 (step 1) after its message 0")
+        );
+    }
+
+    #[test]
+    fn a_reordering_is_told_from_a_repeat() {
+        let mut s = shard(2, 1);
+        s.begin_step(1);
+        let stamp = |seq| Stamp { step: 1, sender: 1, seq, sent_ns: 0 };
+        for seq in [0, 2, 1, 2] {
+            s.delivery(0, stamp(seq), 1_000_000);
+        }
+        assert_eq!((s.delivered, s.out_of_order, s.repeated), (2, 2, 1));
+        let tally = s.tally(&[vec![0], vec![3]]);
+        assert_eq!((tally.lost, tally.out_of_order, tally.repeated), (1, 2, 1));
+        assert!(
+            tally
+                .first_out_of_order
+                .is_some_and(|f| f.contains("message 1 of sender 1") && f.contains("after its message 2"))
+        );
     }
 
     #[test]
