@@ -21,11 +21,16 @@ echo "== the server's integration suites again, on PostgreSQL ($postgres): a fre
 run="$(date +%Y%m%d%H%M%S)_$$"
 skipped=$(mktemp)
 trap 'CHAT_TEST_POSTGRES=$postgres scripts/pg-test-db.sh drop "$run" || true; rm -f "$skipped"' EXIT
+status=0
 CHAT_TEST_POSTGRES=$postgres CHAT_TEST_RUN=$run CHAT_TEST_SKIPPED=$skipped \
-    cargo test -p bidirectional-chat-server --locked --test api --test adversarial
+    cargo test -p bidirectional-chat-server --locked --no-fail-fast --test api --test adversarial || status=$?
 if [ -s "$skipped" ]; then
     echo "-- $(wc -l <"$skipped") test(s) are about SQLite files and were skipped on PostgreSQL:"
     sed 's/^skipped on postgres: /   /' "$skipped"
+fi
+if [ "$status" -ne 0 ]; then
+    echo "error: the PostgreSQL pass failed (the SQLite pass above passed)" >&2
+    exit "$status"
 fi
 
 echo "== the client library in a browser (wasm-bindgen-test)"
