@@ -404,8 +404,17 @@ pub fn check_stream(name: &str, stream: &[(i64, String)], expected: &Expected, p
     for (id, text) in stream {
         seen.entry(text.as_str()).or_default().push(*id);
     }
-    let duplicates: Vec<String> =
-        seen.iter().filter(|(_, ids)| ids.len() > 1).map(|(text, ids)| format!("{text} as {ids:?}")).collect();
+    let origin = |text: &str| match expected.acked.get(text) {
+        Some(a) => {
+            format!(", acked by node {} {}", a.node + 1, phases.get(usize::from(a.phase)).copied().unwrap_or("?"))
+        }
+        None => String::new(),
+    };
+    let duplicates: Vec<String> = seen
+        .iter()
+        .filter(|(_, ids)| ids.len() > 1)
+        .map(|(text, ids)| format!("{text} as {ids:?}{}", origin(text)))
+        .collect();
     if !duplicates.is_empty() {
         problems.push(format!(
             "{name}: {} texts delivered more than once, e.g. {}",
