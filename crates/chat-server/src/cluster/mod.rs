@@ -33,7 +33,7 @@ use std::{
 use anyhow::Context as _;
 use async_nats::Event;
 use chat_api::{RoomId, ServerEvent, UserId, UserName, notifications::Mentioned};
-use futures_util::StreamExt as _;
+use futures_util::{StreamExt as _, future::BoxFuture};
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -87,7 +87,14 @@ impl Cluster {
         tracing::info!(node, subject, "joined the cluster");
 
         let (outbox, outgoing) = mpsc::unbounded_channel();
-        let relay = Arc::new(NatsRelay { outbox: outbox.clone() });
+        let nodes = Arc::new(Mutex::new(HashMap::<String, Instant>::new()));
+        let relay = Arc::new(NatsRelay {
+            outbox: outbox.clone(),
+            nats: nats.clone(),
+            subject: everything(&subject),
+            node: node.clone(),
+            nodes: Arc::clone(&nodes),
+        });
         hub.set_relay(relay);
         {
             let outbox = outbox.clone();
@@ -101,7 +108,6 @@ impl Cluster {
         }
 
         let stop = CancellationToken::new();
-        let nodes = Arc::new(Mutex::new(HashMap::<String, Instant>::new()));
         let heartbeat = Duration::from_millis(config.cluster.heartbeat_ms);
         let ttl = Duration::from_millis(config.cluster.presence_ttl_ms);
         let tasks = vec![
@@ -109,6 +115,7 @@ impl Cluster {
             tokio::spawn(
                 Inbound {
                     node: node.clone(),
+                    nats: nats.clone(),
                     accounts: Arc::clone(accounts),
                     store: Arc::clone(store),
                     hub: Arc::clone(hub),
@@ -165,6 +172,11 @@ fn subject_prefix(config: &Config) -> String {
     format!("chat.{clean}")
 }
 
+/// The one subject every node publishes on and listens to.
+fn everything(prefix: &str) -> async_nats::Subject {
+    async_nats::Subject::from(format!("{prefix}.all"))
+}
+
 /// Sends what the hub and the log hand over, in the order they did.
 async fn publish(
     nats: async_nats::Client,
@@ -173,7 +185,7 @@ async fn publish(
     mut outgoing: mpsc::UnboundedReceiver<Body>,
     stop: CancellationToken,
 ) {
-    let subject = async_nats::Subject::from(format!("{subject}.all"));
+    let subject = everything(&subject);
     loop {
         let body = tokio::select! {
             body = outgoing.recv() => match body { Some(body) => body, None => break },
@@ -266,10 +278,18 @@ fn drop_node(hub: &Hub, node: &str) {
     }
 }
 
+/// How long an eviction waits for the other nodes' answers.
+const EVICTION_ANSWERS: Duration = Duration::from_secs(1);
+
 /// The hub's side of the cluster: what it relays goes out as envelopes.
 #[derive(Debug)]
 struct NatsRelay {
     outbox: mpsc::UnboundedSender<Body>,
+    /// For evictions, which wait for answers.
+    nats: async_nats::Client,
+    subject: async_nats::Subject,
+    node: String,
+    nodes: Arc<Mutex<HashMap<String, Instant>>>,
 }
 
 impl NatsRelay {
@@ -301,8 +321,37 @@ impl Relay for NatsRelay {
         self.send(Body::Presence { room_id: room.clone(), user, username: username.clone(), present });
     }
 
-    fn evict(&self, eviction: &Eviction) {
-        self.send(Body::Evict { eviction: eviction.clone() });
+    fn evict(&self, eviction: &Eviction) -> BoxFuture<'static, bool> {
+        let envelope = Envelope { from: self.node.clone(), body: Body::Evict { eviction: eviction.clone() } };
+        let (nats, subject, nodes) = (self.nats.clone(), self.subject.clone(), Arc::clone(&self.nodes));
+        Box::pin(async move {
+            let Ok(bytes) = serde_json::to_vec(&envelope) else { return false };
+            // Asked, not told: each node answers whether it had a
+            // connection, so that a kick can say whether anyone was kicked.
+            let inbox = nats.new_inbox();
+            let Ok(mut answers) = nats.subscribe(inbox.clone()).await else { return false };
+            if nats.publish_with_reply(subject, inbox, bytes.into()).await.is_err() {
+                return false;
+            }
+            let expected = nodes.lock().len();
+            let mut had = false;
+            let mut heard = 0;
+            let deadline = tokio::time::sleep(EVICTION_ANSWERS);
+            tokio::pin!(deadline);
+            while heard < expected {
+                tokio::select! {
+                    answer = answers.next() => match answer {
+                        Some(answer) => {
+                            heard += 1;
+                            had |= answer.payload.as_ref() == b"true";
+                        }
+                        None => break,
+                    },
+                    () = &mut deadline => break,
+                }
+            }
+            had
+        })
     }
 
     fn unbanned(&self, user: UserId) {
@@ -347,6 +396,7 @@ fn deliver_message(hub: &Hub, appended: &Appended) {
 /// What comes in from the other nodes.
 struct Inbound {
     node: String,
+    nats: async_nats::Client,
     accounts: Arc<Accounts>,
     store: Arc<Store>,
     hub: Arc<Hub>,
@@ -365,6 +415,15 @@ impl Inbound {
                 }
             };
             if envelope.from == self.node {
+                continue;
+            }
+            if let Body::Evict { eviction } = &envelope.body {
+                self.nodes.lock().insert(envelope.from.clone(), Instant::now());
+                let had = self.hub.evict_local(eviction);
+                if let Some(reply) = message.reply {
+                    let answer: &'static [u8] = if had { b"true" } else { b"false" };
+                    let _ = self.nats.publish(reply, answer.into()).await;
+                }
                 continue;
             }
             self.handle(envelope.from, envelope.body).await;

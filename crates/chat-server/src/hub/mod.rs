@@ -232,12 +232,15 @@ impl Hub {
     }
 
     /// Closes every connection of a user on every node, telling them and
-    /// their rooms first. Returns whether the user had a connection here.
-    pub(crate) fn evict(&self, eviction: &Eviction) -> bool {
-        if let Some(relay) = self.relay() {
-            relay.evict(eviction);
+    /// their rooms first. Returns whether the user had a connection on any
+    /// node.
+    pub(crate) async fn evict(&self, eviction: &Eviction) -> bool {
+        let elsewhere = self.relay().map(|relay| relay.evict(eviction));
+        let here = self.evict_local(eviction);
+        match elsewhere {
+            Some(elsewhere) => elsewhere.await || here,
+            None => here,
         }
-        self.evict_local(eviction)
     }
 
     /// Closes the connections a revoked token opened, on every node.

@@ -22,8 +22,9 @@ pub(crate) trait Relay: Send + Sync + std::fmt::Debug {
     fn user(&self, user: UserId, event: &ServerEvent);
     /// `user` became present in `room` on this node (or stopped being).
     fn presence(&self, room: &RoomId, user: UserId, username: &UserName, present: bool);
-    /// Every connection of a user is to be closed.
-    fn evict(&self, eviction: &Eviction);
+    /// Every connection of a user is to be closed; resolves to whether any
+    /// other node had one (as far as the nodes answer in time).
+    fn evict(&self, eviction: &Eviction) -> futures_util::future::BoxFuture<'static, bool>;
     /// A user's ban was lifted.
     fn unbanned(&self, user: UserId);
     /// A token was revoked (logout): connections it opened are to close,

@@ -58,7 +58,8 @@ impl ChatService {
             notice: EvictionNotice::Kicked { username: target.username.clone(), reason },
             code: CloseCode::Kicked.code(),
             reason: close_reason,
-        }))
+        })
+        .await)
     }
 
     /// `ban_user`: stores the ban, then disconnects the user with 4003.
@@ -92,7 +93,8 @@ impl ChatService {
             notice: EvictionNotice::Banned { line: ban_notice(&record_for_notice), until: expires_at },
             code: CloseCode::Banned.code(),
             reason: close_reason,
-        });
+        })
+        .await;
         Ok(true)
     }
 

@@ -193,7 +193,7 @@ impl Sequencer {
             };
             tokio::select! {
                 input = rx.recv() => match input {
-                    Some(Input::Recheck) => self.fill().await,
+                    Some(Input::Recheck) => self.fill(&mut rx).await,
                     Some(input) => self.take(input),
                     // The log closed; the writer has handed over all it will.
                     None => break,
@@ -205,18 +205,19 @@ impl Sequencer {
                     }
                     let hole = self.hole_since.is_some_and(|since| since + GAP_GRACE <= Instant::now());
                     if due || hole {
-                        self.fill().await;
+                        self.fill(&mut rx).await;
                     }
                 }
             }
-            // A read may have raced the writer: take whatever it has said.
-            while let Ok(input) = rx.try_recv() {
-                match input {
-                    Input::Recheck => {}
-                    input => self.take(input),
-                }
-            }
+            self.take_queued(&mut rx);
             self.release();
+        }
+    }
+
+    /// Takes every input already queued, without waiting.
+    fn take_queued(&mut self, rx: &mut mpsc::UnboundedReceiver<Input>) {
+        while let Ok(input) = rx.try_recv() {
+            self.take(input);
         }
     }
 
@@ -232,8 +233,9 @@ impl Sequencer {
                 for (appended, done) in batch {
                     let id = appended.message.message_id.0;
                     if id < self.next {
-                        // Only a read that ignored `expected` could have
-                        // released it; answer the sender all the same.
+                        // Cannot happen (a read never takes an expected id);
+                        // if it did, the sender must still be answered.
+                        tracing::error!(id, "a message of this node's was handed out before its commit was reported");
                         done(Ok(appended));
                     } else {
                         self.waiting.insert(id, Waiting::Local(appended, done));
@@ -313,7 +315,7 @@ impl Sequencer {
 
     /// Reads from PostgreSQL what was committed from `next` on and is not
     /// this node's own commit in flight, and skips ids that have no row.
-    async fn fill(&mut self) {
+    async fn fill(&mut self, rx: &mut mpsc::UnboundedReceiver<Input>) {
         let result = async {
             let client = self.pool.get().await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
             let last = reads::last_message_id(&client).await?;
@@ -336,6 +338,11 @@ impl Sequencer {
             Ok::<_, StoreError>(Some((found, upto)))
         }
         .await;
+        // A row this read found may be this node's own commit, announced
+        // (`Expect`) before it committed and so queued by now: take what is
+        // queued first, or the message would go out here as another node's
+        // and again when the writer hands it over.
+        self.take_queued(rx);
         match result {
             Ok(Some((found, upto))) => {
                 for appended in found {
