@@ -55,7 +55,7 @@ pub(crate) async fn run() -> anyhow::Result<bool> {
     let idle = IdleArgs { target: target.clone(), conns: 400, room_size: 50, connect_concurrency: 32 };
     reports.push(scenarios::idle(&ctx, &idle).await?);
 
-    let durable = DurableArgs { target: target.clone(), senders: 20, rates: vec![500.0] };
+    let durable = DurableArgs { target: target.clone(), senders: 20, rates: vec![500.0], keep_going: false };
     reports.push(scenarios::durable(&ctx, &durable).await?);
 
     let logins = LoginsArgs { target, room: OneRoom { members: 50, senders: 2 }, rate: 2_000.0, login_concurrency: 2 };

@@ -21,6 +21,10 @@ pub(crate) struct DurableArgs {
     /// throughput target.
     #[arg(long, value_delimiter = ',', default_value = "25000")]
     pub(crate) rates: Vec<f64>,
+    /// Run every step even after a failed one (whose problems still fail
+    /// the run).
+    #[arg(long)]
+    pub(crate) keep_going: bool,
 }
 
 /// One step of the durable scenario: how fast its senders go.
@@ -76,7 +80,7 @@ pub(crate) async fn durable(ctx: &Ctx, args: &DurableArgs) -> anyhow::Result<Rep
             .with("srv commit ms", after.delta(&before, "chat_store_commit_seconds_sum") * 1000.0 / commits.max(1.0));
         report.rows.push(watch.finish(ctx, &outcome, row).await);
         eprintln!("[durable] {label}: {:.0} acked/s, ack p99 {:.2} ms", outcome.acks_per_sec, ack.p99);
-        if record_problems(&mut report, &label, &outcome) {
+        if record_problems(&mut report, &label, &outcome) && !args.keep_going {
             break;
         }
     }

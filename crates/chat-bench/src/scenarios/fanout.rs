@@ -17,7 +17,8 @@ pub(crate) struct FanoutArgs {
     /// Offered deliveries per second, stepped in order.
     #[arg(long, value_delimiter = ',', default_value = "20000,100000,200000,400000,800000,1600000")]
     pub(crate) rates: Vec<f64>,
-    /// Run every rate even after saturation.
+    /// Run every rate even after saturation or a failed step (whose
+    /// problems still fail the run).
     #[arg(long)]
     pub(crate) keep_going: bool,
 }

@@ -30,7 +30,8 @@ pub(crate) struct RoomsArgs {
     /// Senders per room.
     #[arg(long, default_value_t = 1)]
     pub(crate) senders_per_room: usize,
-    /// Run every rate even after saturation.
+    /// Run every rate even after saturation or a failed step (whose
+    /// problems still fail the run).
     #[arg(long)]
     pub(crate) keep_going: bool,
 }

@@ -100,7 +100,7 @@ pub(super) fn record_problems(report: &mut Report, label: &str, outcome: &StepOu
 
 /// Steps offered delivery rates on an open fleet. Stops after the first
 /// step that saturates (delivers < 90 % of the offered rate) or fails,
-/// unless `keep_going`.
+/// unless `keep_going` (a failed step still fails the run).
 pub(super) async fn stepped(
     ctx: &Ctx,
     fleet: &mut Fleet,
@@ -128,7 +128,7 @@ pub(super) async fn stepped(
             outcome.latency.p99,
             outcome.deliveries.lost
         );
-        if failed || (saturated && !keep_going) {
+        if (failed || saturated) && !keep_going {
             break;
         }
     }
