@@ -137,7 +137,10 @@ mod tests {
             panic!("another kind came back")
         };
         let back = Appended::from(messages.remove(0));
-        assert_eq!((back.message, back.mentioned, back.author), (appended.message, appended.mentioned, appended.author));
+        assert_eq!(
+            (back.message, back.mentioned, back.author),
+            (appended.message, appended.mentioned, appended.author)
+        );
     }
 
     #[test]

@@ -53,13 +53,15 @@ impl ChatService {
             })
             .await?;
         let close_reason = close_text("kicked", &reason);
-        Ok(self.hub.evict(&Eviction {
-            user: target.id,
-            notice: EvictionNotice::Kicked { username: target.username.clone(), reason },
-            code: CloseCode::Kicked.code(),
-            reason: close_reason,
-        })
-        .await)
+        Ok(self
+            .hub
+            .evict(&Eviction {
+                user: target.id,
+                notice: EvictionNotice::Kicked { username: target.username.clone(), reason },
+                code: CloseCode::Kicked.code(),
+                reason: close_reason,
+            })
+            .await)
     }
 
     /// `ban_user`: stores the ban, then disconnects the user with 4003.
@@ -88,13 +90,14 @@ impl ChatService {
         self.hub.note_ban(target.id, expires_at);
         let close_reason = close_text("banned", &reason);
         // The contract has no ban notification; text clients get a line.
-        self.hub.evict(&Eviction {
-            user: target.id,
-            notice: EvictionNotice::Banned { line: ban_notice(&record_for_notice), until: expires_at },
-            code: CloseCode::Banned.code(),
-            reason: close_reason,
-        })
-        .await;
+        self.hub
+            .evict(&Eviction {
+                user: target.id,
+                notice: EvictionNotice::Banned { line: ban_notice(&record_for_notice), until: expires_at },
+                code: CloseCode::Banned.code(),
+                reason: close_reason,
+            })
+            .await;
         Ok(true)
     }
 

@@ -8,6 +8,7 @@
 //! durable, and report commits in message-id order.
 
 pub mod postgres;
+mod private_dir;
 mod sqlite;
 
 use std::path::Path;
@@ -152,6 +153,7 @@ impl Store {
         match config.backend {
             StorageBackend::Sqlite => Self::open(data_dir),
             StorageBackend::Postgres => {
+                private_dir::secure(data_dir)?;
                 Ok(Self { backend: Backend::Postgres(postgres::PgStore::connect(config).await?) })
             }
         }

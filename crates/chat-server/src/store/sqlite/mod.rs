@@ -8,8 +8,7 @@
 //!
 //! Files: [`schema`] (migrations), [`log`] (the message log, which owns
 //! the writer and everything about messages), [`reader`] (read pool),
-//! [`private_dir`] (a data directory only the server's user can read), and
-//! one file per table family: [`users`], [`rooms`], [`direct`] (direct
+//! and one file per table family: [`users`], [`rooms`], [`direct`] (direct
 //! conversations and blocks), [`memberships`] (each user's rooms and read
 //! markers), [`moderation`], [`sessions`] (revoked tokens, account
 //! deletions for the running server).
@@ -18,7 +17,6 @@ pub(super) mod direct;
 pub(super) mod log;
 pub(super) mod memberships;
 pub(super) mod moderation;
-mod private_dir;
 mod reader;
 pub(super) mod rooms;
 pub(super) mod schema;
@@ -30,6 +28,8 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 
 use reader::ReadPool;
+
+use super::private_dir;
 
 use super::{DATABASE_FILE, StoreError, UserRecord};
 pub(super) use log::MessageLog;

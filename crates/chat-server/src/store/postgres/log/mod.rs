@@ -14,11 +14,7 @@ mod reads;
 mod sequencer;
 mod writer;
 
-use std::{
-    collections::HashMap,
-    sync::Arc,
-    time::Duration,
-};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use chat_api::{Emoji, Message, MessageId, MessageText, RoomId, SearchQuery, Timestamp, UserId, UserName};
 use deadpool_postgres::Pool;

@@ -32,10 +32,13 @@ pub(super) async fn run(
     mut jobs: mpsc::Receiver<Job>,
     remote: Arc<RemoteCommits>,
 ) {
+    let commit_seconds = metrics::histogram!(crate::metrics::COMMIT_LATENCY);
+    let batch_size = metrics::histogram!(crate::metrics::COMMIT_BATCH);
     let mut client: Option<Connection> = None;
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let jobs_now: Vec<Job> = std::mem::take(&mut batch);
+        batch_size.record(jobs_now.len() as f64);
         if client.as_ref().is_none_or(|c| c.client.is_closed()) {
             client = match connect(&config, timeout).await {
                 Ok(c) => Some(c),
@@ -47,7 +50,10 @@ pub(super) async fn run(
         }
         let Some(conn) = client.as_mut() else { continue };
         let (messages, dones): (Vec<NewMessage>, Vec<Done>) = jobs_now.into_iter().map(|j| (j.message, j.done)).unzip();
-        match tokio::time::timeout(timeout, commit(conn, messages, &remote)).await {
+        let started = std::time::Instant::now();
+        let committed = tokio::time::timeout(timeout, commit(conn, messages, &remote)).await;
+        commit_seconds.record(started.elapsed().as_secs_f64());
+        match committed {
             Ok(Ok(outcomes)) => hand_over(outcomes, dones, &remote),
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "committing messages to PostgreSQL failed");

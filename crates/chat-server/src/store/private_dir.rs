@@ -22,6 +22,15 @@ pub(crate) const FILE_MODE: u32 = 0o600;
 /// the `-wal` and `-shm` files it creates the mode of the database file, so
 /// creating that one first keeps them private too.
 pub(crate) fn prepare(data_dir: &Path, database: &Path) -> io::Result<()> {
+    secure(data_dir)?;
+    OpenOptions::new().write(true).create(true).truncate(false).mode(FILE_MODE).open(database)?;
+    Ok(())
+}
+
+/// Creates the data directory if needed and makes it and the files in it
+/// readable by the server's user alone (the PostgreSQL backend keeps only
+/// the generated token secret there, which needs it all the same).
+pub(crate) fn secure(data_dir: &Path) -> io::Result<()> {
     DirBuilder::new().recursive(true).mode(DIR_MODE).create(data_dir)?;
     tighten(data_dir, DIR_MODE)?;
     for entry in std::fs::read_dir(data_dir)? {
@@ -32,7 +41,6 @@ pub(crate) fn prepare(data_dir: &Path, database: &Path) -> io::Result<()> {
             tighten(&entry.path(), FILE_MODE)?;
         }
     }
-    OpenOptions::new().write(true).create(true).truncate(false).mode(FILE_MODE).open(database)?;
     Ok(())
 }
 
