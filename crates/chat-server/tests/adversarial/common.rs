@@ -64,6 +64,13 @@ impl ServerData {
         Store::connect(&storage, self.path()).await.expect("open the servers' storage")
     }
 
+    /// Tasks a server may hold for storage beyond one per connection: on
+    /// PostgreSQL each pooled connection runs one (the pool grows under
+    /// load up to `storage.postgres_pool_size`, 16 by default).
+    pub fn storage_tasks(&self) -> f64 {
+        if self.database.is_some() { 16.0 } else { 0.0 }
+    }
+
     /// The variables that point the binary at this storage.
     fn env(&self) -> Vec<(&'static str, String)> {
         self.database.as_ref().map(TestDatabase::env).unwrap_or_default()

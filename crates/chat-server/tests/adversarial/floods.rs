@@ -117,6 +117,7 @@ async fn a_flooding_client_does_not_slow_a_well_behaved_one_in_the_same_room() {
         .await
         .unwrap();
     let (mut sink, mut stream) = ws.split();
+    let flood_started = Instant::now();
     let flooding = tokio_util::sync::CancellationToken::new();
     let stop = flooding.clone();
     let flooder = tokio::spawn(async move {
@@ -150,7 +151,10 @@ async fn a_flooding_client_does_not_slow_a_well_behaved_one_in_the_same_room() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let flooded = sample(&mut good, 10).await;
     flooding.cancel();
-    let sent = within_secs(10, flooder).await;
+    // What the flooder pipelined is still being answered: history reads
+    // cost a database round trip each (more on PostgreSQL than SQLite).
+    let sent = within_secs(60, flooder).await;
+    let flood_secs = flood_started.elapsed().as_secs();
     counter.abort();
 
     let (calm_p50, flood_p50) = (median(&calm), median(&flooded));
@@ -163,7 +167,8 @@ async fn a_flooding_client_does_not_slow_a_well_behaved_one_in_the_same_room() {
         "the flood slowed a well-behaved client from {calm_p50:?} to {flood_p50:?}"
     );
     assert!(flood_p90 < Duration::from_millis(500), "p90 {flood_p90:?} during the flood");
-    // The flooder itself was held to its budget: burst 20 (+2 a second).
+    // The flooder itself was held to its budget: burst 20, then 2 a second
+    // for as long as its calls kept arriving.
     let history = good.call("get_history", json!({"room_id": "general", "limit": 200})).await;
     let floods = history["result"]["messages"]
         .as_array()
@@ -171,7 +176,8 @@ async fn a_flooding_client_does_not_slow_a_well_behaved_one_in_the_same_room() {
         .iter()
         .filter(|m| m["text"].as_str().unwrap().starts_with("FLOOD"))
         .count();
-    assert!(floods <= 20 + 2 * 10, "the flooder stored {floods} messages");
+    let budget = 20 + 2 * (flood_secs as usize + 1);
+    assert!(floods <= budget, "the flooder stored {floods} messages in {flood_secs} s (budget {budget})");
 }
 
 async fn within_secs<T>(secs: u64, task: tokio::task::JoinHandle<T>) -> T {

@@ -10,8 +10,11 @@ use tokio_postgres::Row;
 use crate::store::{Appended, MessageMeta, StoreError, sqlite::log::search::MAX_QUERY_WORDS};
 
 /// The columns [`to_message`] reads, in its order.
-/// (`user_id` last, read only where needed.)
-const COLUMNS: &str = "id, room_id, username, text, created_at, reply_to, edited_at, mentions, user_id";
+/// (`user_id`, read only where needed, and then each reaction as
+/// "emoji username" in the order added, in the same round trip: neither
+/// an emoji nor a username holds a space.)
+const COLUMNS: &str = "id, room_id, username, text, created_at, reply_to, edited_at, mentions, user_id,
+    ARRAY(SELECT r.emoji || ' ' || r.username FROM reactions AS r WHERE r.message_id = messages.id ORDER BY r.id)";
 
 fn to_message(row: &Row) -> Result<Message, StoreError> {
     let mentions: Option<String> = row.get(7);
@@ -19,6 +22,11 @@ fn to_message(row: &Row) -> Result<Message, StoreError> {
         Some(names) => names.split(' ').map(UserName::parse).collect::<Result<_, _>>()?,
         None => Vec::new(),
     };
+    let mut reactions = Vec::new();
+    for reaction in row.get::<_, Vec<&str>>(9) {
+        let (emoji, username) = reaction.split_once(' ').ok_or_else(|| StoreError::Corrupt(reaction.to_owned()))?;
+        add_reaction(&mut reactions, emoji, username)?;
+    }
     Ok(Message {
         message_id: MessageId(row.get(0)),
         room_id: RoomId::parse(row.get::<_, &str>(1))?,
@@ -27,28 +35,14 @@ fn to_message(row: &Row) -> Result<Message, StoreError> {
         timestamp: Timestamp::from_unix_millis(row.get(4)),
         reply_to: row.get::<_, Option<i64>>(5).map(MessageId),
         edited_at: row.get::<_, Option<i64>>(6).map(Timestamp::from_unix_millis),
-        reactions: Vec::new(),
+        reactions,
         mentions,
     })
 }
 
-/// Messages from `rows`, with their reactions filled in.
-async fn with_reactions(client: &impl GenericClient, rows: Vec<Row>) -> Result<Vec<Message>, StoreError> {
-    let mut messages = rows.iter().map(to_message).collect::<Result<Vec<_>, _>>()?;
-    let ids: Vec<i64> = messages.iter().map(|m| m.message_id.0).collect();
-    if ids.is_empty() {
-        return Ok(messages);
-    }
-    let stmt = client
-        .prepare_cached("SELECT message_id, emoji, username FROM reactions WHERE message_id = ANY($1) ORDER BY id")
-        .await?;
-    for row in client.query(&stmt, &[&ids]).await? {
-        let id = MessageId(row.get(0));
-        if let Some(message) = messages.iter_mut().find(|m| m.message_id == id) {
-            add_reaction(&mut message.reactions, row.get(1), row.get(2))?;
-        }
-    }
-    Ok(messages)
+/// Messages from `rows`, reactions included.
+fn messages(rows: &[Row]) -> Result<Vec<Message>, StoreError> {
+    rows.iter().map(to_message).collect()
 }
 
 /// Counts one user's `emoji` into `reactions`, each emoji in the order it
@@ -85,7 +79,7 @@ pub(super) async fn history(
     let stmt = client.prepare_cached(&sql).await?;
     let before = before.map_or(i64::MAX, |id| id.0);
     let rows = client.query(&stmt, &[&room.as_str(), &before, &(i64::from(limit) + 1)]).await?;
-    let mut messages = with_reactions(client, rows).await?;
+    let mut messages = messages(&rows)?;
     let has_more = messages.len() > limit as usize;
     messages.truncate(limit as usize);
     messages.reverse();
@@ -104,7 +98,7 @@ pub(super) async fn range(
     let stmt = client.prepare_cached(&sql).await?;
     let after = after.map_or(0, |id| id.0);
     let rows = client.query(&stmt, &[&room.as_str(), &after, &upto.0, &i64::from(limit)]).await?;
-    let mut messages = with_reactions(client, rows).await?;
+    let mut messages = messages(&rows)?;
     messages.reverse();
     Ok(messages)
 }
@@ -120,7 +114,7 @@ pub(super) async fn committed_between(
     let stmt = client.prepare_cached(&sql).await?;
     let rows = client.query(&stmt, &[&after, &upto]).await?;
     let authors: HashMap<i64, i64> = rows.iter().map(|r| (r.get(0), r.get(8))).collect();
-    let messages = with_reactions(client, rows).await?;
+    let messages = messages(&rows)?;
     let stmt = client
         .prepare_cached("SELECT message_id, user_id FROM mentions WHERE message_id > $1 AND message_id <= $2")
         .await?;
@@ -192,20 +186,20 @@ pub(super) async fn search(
 ) -> Result<(Vec<Message>, bool), StoreError> {
     let Some(expression) = ts_query(query) else { return Ok((Vec::new(), false)) };
     let sql = format!(
-        "SELECT {COLUMNS} FROM messages AS m
-          WHERE m.search @@ to_tsquery('simple', $1) AND m.id < $2
-            AND (left(m.room_id, 3) <> 'dm:' OR EXISTS (
+        "SELECT {COLUMNS} FROM messages
+          WHERE messages.search @@ to_tsquery('simple', $1) AND messages.id < $2
+            AND (left(messages.room_id, 3) <> 'dm:' OR EXISTS (
                  SELECT 1 FROM direct_chats AS d
-                  WHERE d.room_id = m.room_id AND (d.user_a = $3 OR d.user_b = $3)))
-            AND ($4::text IS NULL OR m.room_id = $4)
-          ORDER BY m.id DESC LIMIT $5"
+                  WHERE d.room_id = messages.room_id AND (d.user_a = $3 OR d.user_b = $3)))
+            AND ($4::text IS NULL OR messages.room_id = $4)
+          ORDER BY messages.id DESC LIMIT $5"
     );
     let stmt = client.prepare_cached(&sql).await?;
     let before = before.map_or(i64::MAX, |id| id.0);
     let rows = client
         .query(&stmt, &[&expression, &before, &reader.0, &room.map(RoomId::as_str), &(i64::from(limit) + 1)])
         .await?;
-    let mut messages = with_reactions(client, rows).await?;
+    let mut messages = messages(&rows)?;
     let has_more = messages.len() > limit as usize;
     messages.truncate(limit as usize);
     Ok((messages, has_more))
