@@ -70,7 +70,15 @@ impl Cluster {
         let node = config.cluster.node_id.clone().unwrap_or_else(generated_node_id);
         let subject = subject_prefix(config);
         let (events_tx, events_rx) = mpsc::unbounded_channel();
-        let nats = async_nats::ConnectOptions::new()
+        let server: async_nats::ServerAddr = url.parse().context("cluster.nats_url is not a NATS URL")?;
+        // The client reads credentials in the URL but does not send them.
+        let options = match (server.username(), server.password()) {
+            (Some(user), Some(password)) => {
+                async_nats::ConnectOptions::with_user_and_password(user.to_owned(), password.to_owned())
+            }
+            _ => async_nats::ConnectOptions::new(),
+        };
+        let nats = options
             .name(format!("bidirectional-chat {node}"))
             .retry_on_initial_connect()
             .max_reconnects(None)
@@ -80,9 +88,9 @@ impl Cluster {
                     let _ = events.send(event);
                 }
             })
-            .connect(url.as_str())
+            .connect(server)
             .await
-            .with_context(|| format!("cluster.nats_url {url}"))?;
+            .context("connecting to cluster.nats_url")?;
         let subscription = nats.subscribe(format!("{subject}.>")).await.context("subscribing to NATS")?;
         tracing::info!(node, subject, "joined the cluster");
 
