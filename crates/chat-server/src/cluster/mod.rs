@@ -70,7 +70,7 @@ impl Cluster {
         let node = config.cluster.node_id.clone().unwrap_or_else(generated_node_id);
         let subject = subject_prefix(config);
         let (events_tx, events_rx) = mpsc::unbounded_channel();
-        let server: async_nats::ServerAddr = url.parse().context("cluster.nats_url is not a NATS URL")?;
+        let server: async_nats::ServerAddr = url.expose().parse().context("cluster.nats_url is not a NATS URL")?;
         // The client reads credentials in the URL but does not send them.
         let options = match (server.username(), server.password()) {
             (Some(user), Some(password)) => {

@@ -219,7 +219,7 @@ mod tests {
         .unwrap();
         assert_eq!(config.storage.backend, super::super::StorageBackend::Postgres);
         assert_eq!(config.storage.postgres_url.unwrap().expose(), "postgres://postgres@127.0.0.1:5432/chat");
-        assert_eq!(config.cluster.nats_url.as_deref(), Some("nats://127.0.0.1:4222"));
+        assert_eq!(config.cluster.nats_url.map(|u| u.expose().to_owned()).as_deref(), Some("nats://127.0.0.1:4222"));
         assert_eq!(config.cluster.node_id.as_deref(), Some("node-2"));
     }
 

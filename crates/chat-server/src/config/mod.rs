@@ -86,9 +86,10 @@ impl Default for StorageConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ClusterConfig {
-    /// `nats://host:port` of the NATS server the nodes share. Unset: this
-    /// is the only node. Set: the `postgres` backend is required.
-    pub nats_url: Option<String>,
+    /// `nats://[user:password@]host:port` of the NATS server the nodes
+    /// share (a secret: it may hold a password). Unset: this is the only
+    /// node. Set: the `postgres` backend is required.
+    pub nats_url: Option<Secret>,
     /// This node's name in the cluster, unique among the nodes (default:
     /// generated at start).
     pub node_id: Option<String>,

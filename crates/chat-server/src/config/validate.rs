@@ -38,7 +38,7 @@ impl Config {
 
         let cl = &self.cluster;
         if let Some(url) = &cl.nats_url {
-            if url.trim().is_empty() {
+            if url.expose().trim().is_empty() {
                 return Err(invalid("cluster.nats_url", "must not be empty (leave it unset for one node)"));
             }
             if self.auth.jwt_secret.is_none() {
@@ -238,12 +238,12 @@ mod tests {
             ("storage.postgres_timeout_secs", |c| c.storage.postgres_timeout_secs = 0),
             ("cluster.nats_url", |c| {
                 c.auth.jwt_secret = Some(Secret::new("0123456789abcdef0123456789abcdef"));
-                c.cluster.nats_url = Some("nats://127.0.0.1:4222".into());
+                c.cluster.nats_url = Some(Secret::new("nats://127.0.0.1:4222"));
             }),
             ("auth.jwt_secret", |c| {
                 c.storage.backend = super::StorageBackend::Postgres;
                 c.storage.postgres_url = Some(Secret::new("postgres://h/db"));
-                c.cluster.nats_url = Some("nats://127.0.0.1:4222".into());
+                c.cluster.nats_url = Some(Secret::new("nats://127.0.0.1:4222"));
             }),
             ("cluster.node_id", |c| c.cluster.node_id = Some("no spaces".into())),
             ("cluster.presence_ttl_ms", |c| c.cluster.presence_ttl_ms = c.cluster.heartbeat_ms),
