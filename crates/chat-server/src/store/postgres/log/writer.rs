@@ -3,15 +3,16 @@
 //!
 //! Each transaction first locks the counter row, so message commits are
 //! serialized across every node and ids become visible in order (see the
-//! schema). With `synchronous_commit = on` the commit returns once the
+//! schema); the rest of the batch is one statement, sent with the lock.
+//! With `synchronous_commit = on` the commit returns once the
 //! batch is on PostgreSQL's disk; only then are the senders answered,
 //! through the sequencer, which hands messages out in id order.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
-use chat_api::{Message, MessageId, Timestamp, UserId};
+use chat_api::{Message, MessageId, Timestamp};
 use tokio::sync::mpsc;
-use tokio_postgres::{Client, NoTls, Statement, Transaction};
+use tokio_postgres::{Client, NoTls, Statement};
 
 use super::sequencer::{Done, Input, RemoteCommits};
 use crate::store::{Appended, NewMessage, StoreError};
@@ -88,11 +89,7 @@ async fn connect(config: &tokio_postgres::Config, timeout: Duration) -> Result<C
             tracing::warn!(error = %e, "the message writer's PostgreSQL connection ended");
         }
     });
-    let statements = Statements {
-        insert: client.prepare(INSERT_MESSAGES).await?,
-        mentions: client.prepare(INSERT_MENTIONS).await?,
-        direct: client.prepare(TOUCH_DIRECT_CHATS).await?,
-    };
+    let statements = Statements { lock: client.prepare(LOCK).await?, append: client.prepare(APPEND).await? };
     Ok(Connection { client, statements })
 }
 
@@ -121,55 +118,62 @@ fn hand_over(outcomes: Vec<Result<Appended, StoreError>>, dones: Vec<Done>, remo
 
 /// One transaction for the whole batch; each message is stored or refused
 /// on its own (its room is gone, its reply names another room's message).
+///
+/// The counter row's lock serializes every node's message commits, so it
+/// is held as briefly as possible: the lock and the one statement that
+/// does everything else go out together (pipelined), then the commit.
 async fn commit(
     conn: &mut Connection,
     messages: Vec<NewMessage>,
     remote: &RemoteCommits,
 ) -> Result<Vec<Result<Appended, StoreError>>, StoreError> {
     let statements = conn.statements.clone();
-    let tx = conn.client.transaction().await?;
-    let last: i64 = tx.query_one("SELECT last_id FROM message_counter FOR UPDATE", &[]).await?.get(0);
-    let rooms = existing_rooms(&tx, &messages).await?;
-    let replies = reply_rooms(&tx, &messages).await?;
     let at = Timestamp::now();
-
-    let mut next = last;
+    let batch = Columns::of(&messages);
+    let created_at = at.unix_millis();
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 9] = [
+        &batch.rooms,
+        &batch.users,
+        &batch.names,
+        &batch.texts,
+        &batch.replies,
+        &batch.mentions,
+        &created_at,
+        &batch.mention_ords,
+        &batch.mention_users,
+    ];
+    let tx = conn.client.transaction().await?;
+    let (_, rows) = tokio::try_join!(tx.query_one(&statements.lock, &[]), tx.query(&statements.append, &params))?;
+    // One row per message, in batch order: whether its room exists, and
+    // its id and recorded mentions if it was stored.
     let mut outcomes = Vec::with_capacity(messages.len());
-    for message in messages {
-        if !rooms.contains_key(message.room_id.as_str()) {
-            outcomes.push(Err(StoreError::NoSuchRoom));
-        } else if message
-            .reply_to
-            .is_some_and(|id| replies.get(&id.0).map(String::as_str) != Some(message.room_id.as_str()))
-        {
-            outcomes.push(Err(StoreError::NoSuchMessage));
-        } else {
-            next += 1;
-            outcomes.push(Ok((MessageId(next), message)));
-        }
+    for (message, row) in messages.into_iter().zip(&rows) {
+        let room_ok: bool = row.get(1);
+        let outcome = match row.get::<_, Option<i64>>(2) {
+            Some(id) => Ok((MessageId(id), message, row.get::<_, Vec<i64>>(3))),
+            None if !room_ok => Err(StoreError::NoSuchRoom),
+            None => Err(StoreError::NoSuchMessage),
+        };
+        outcomes.push(outcome);
     }
-    let mut mentioned = HashMap::new();
-    let ids = last + 1..=next;
-    if next > last {
-        insert_messages(&tx, &statements, &outcomes, at).await?;
-        for (id, message) in outcomes.iter().flatten() {
-            if !message.mentions.is_empty() {
-                mentioned.insert(id.0, insert_mentions(&tx, &statements, *id, message).await?);
-            }
-        }
-        touch_direct_chats(&tx, &statements, &outcomes).await?;
-        tx.execute("UPDATE message_counter SET last_id = $1", &[&next]).await?;
+    let stored: Vec<i64> = outcomes.iter().flatten().map(|(id, _, _)| id.0).collect();
+    // Ids are consecutive within a batch.
+    let ids = stored.first().zip(stored.last()).map(|(first, last)| *first..=*last);
+    if let Some(ids) = &ids {
         remote.send(Input::Expect(ids.clone()));
     }
     if let Err(e) = tx.commit().await {
-        remote.send(Input::Abandon(ids));
+        if let Some(ids) = ids {
+            remote.send(Input::Abandon(ids));
+        }
         return Err(e.into());
     }
     Ok(outcomes
         .into_iter()
         .map(|outcome| {
-            outcome.map(|(id, m)| Appended {
-                mentioned: mentioned.remove(&id.0).unwrap_or_default(),
+            outcome.map(|(id, m, recorded)| Appended {
+                // In the order the text names them.
+                mentioned: m.mentions.iter().map(|(u, _)| *u).filter(|u| recorded.contains(&u.0)).collect(),
                 author: m.user_id,
                 message: Message {
                     message_id: id,
@@ -187,26 +191,6 @@ async fn commit(
         .collect())
 }
 
-/// The batch's rooms that exist, each locked against deletion until the
-/// commit (deleting a room removes its row first, then its messages).
-async fn existing_rooms(tx: &Transaction<'_>, messages: &[NewMessage]) -> Result<HashMap<String, ()>, StoreError> {
-    let mut ids: Vec<&str> = messages.iter().map(|m| m.room_id.as_str()).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let rows = tx.query("SELECT id FROM rooms WHERE id = ANY($1) ORDER BY id FOR SHARE", &[&ids]).await?;
-    Ok(rows.iter().map(|r| (r.get::<_, String>(0), ())).collect())
-}
-
-/// The room of each message the batch replies to.
-async fn reply_rooms(tx: &Transaction<'_>, messages: &[NewMessage]) -> Result<HashMap<i64, String>, StoreError> {
-    let ids: Vec<i64> = messages.iter().filter_map(|m| m.reply_to.map(|id| id.0)).collect();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows = tx.query("SELECT id, room_id FROM messages WHERE id = ANY($1)", &[&ids]).await?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
-}
-
 /// The writer's connection with its statements prepared once.
 struct Connection {
     client: Client,
@@ -215,83 +199,98 @@ struct Connection {
 
 #[derive(Clone)]
 struct Statements {
-    insert: Statement,
-    mentions: Statement,
-    direct: Statement,
+    lock: Statement,
+    append: Statement,
 }
 
-const INSERT_MESSAGES: &str =
-    "INSERT INTO messages (id, room_id, user_id, username, text, created_at, reply_to, mentions)
-             SELECT id, room_id, user_id, username, text, $6, reply_to, mentions
-               FROM UNNEST($1::int8[], $2::text[], $3::int8[], $4::text[], $5::text[], $7::int8[], $8::text[])
-                 AS v(id, room_id, user_id, username, text, reply_to, mentions)";
+/// Takes the counter row's lock (see the schema).
+const LOCK: &str = "SELECT last_id FROM message_counter FOR UPDATE";
 
-const INSERT_MENTIONS: &str = "INSERT INTO mentions (user_id, room_id, message_id)
-             SELECT u, $2, $3 FROM UNNEST($1::int8[]) AS u
-              WHERE NOT EXISTS (SELECT 1 FROM blocks WHERE blocker_id = u AND blocked_id = $4)
-             ON CONFLICT DO NOTHING
-             RETURNING user_id";
+/// Everything a batch does, in one statement run under the counter's lock
+/// (so its snapshot sees every commit before it, deletions of rooms
+/// included: they take the same lock). It checks each message's room and
+/// reply, numbers the valid ones on from the counter, stores them with
+/// their mentions (except from users who blocked the author), moves the
+/// direct conversations' newest message and the counter, and answers one
+/// row per message in batch order: (position, room exists, id or NULL,
+/// users whose mention was recorded).
+const APPEND: &str = "
+WITH v AS (
+    SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::int8[], $6::text[])
+        WITH ORDINALITY AS v(room_id, user_id, username, text, reply_to, mentions, ord)
+), checked AS (
+    SELECT v.*,
+        EXISTS (SELECT 1 FROM rooms AS r WHERE r.id = v.room_id) AS room_ok,
+        (v.reply_to IS NULL OR EXISTS (
+            SELECT 1 FROM messages AS m WHERE m.id = v.reply_to AND m.room_id = v.room_id)) AS reply_ok
+    FROM v
+), numbered AS (
+    SELECT c.*, (SELECT last_id FROM message_counter) + row_number() OVER (ORDER BY c.ord) AS id
+    FROM checked AS c WHERE c.room_ok AND c.reply_ok
+), stored AS (
+    INSERT INTO messages (id, room_id, user_id, username, text, created_at, reply_to, mentions)
+    SELECT id, room_id, user_id, username, text, $7, reply_to, mentions FROM numbered
+    RETURNING id
+), mentioned AS (
+    INSERT INTO mentions (user_id, room_id, message_id)
+    SELECT mm.user_id, n.room_id, n.id
+      FROM UNNEST($8::int8[], $9::int8[]) AS mm(ord, user_id) JOIN numbered AS n ON n.ord = mm.ord
+     WHERE mm.user_id <> n.user_id
+       AND NOT EXISTS (SELECT 1 FROM blocks AS b WHERE b.blocker_id = mm.user_id AND b.blocked_id = n.user_id)
+    ON CONFLICT DO NOTHING
+    RETURNING message_id, user_id
+), direct AS (
+    UPDATE direct_chats AS d SET last_message_id = x.id
+      FROM (SELECT room_id, max(id) AS id FROM numbered WHERE left(room_id, 3) = 'dm:' GROUP BY room_id) AS x
+     WHERE d.room_id = x.room_id
+), counter AS (
+    UPDATE message_counter SET last_id = last_id + (SELECT count(*) FROM numbered)
+)
+SELECT c.ord, c.room_ok, n.id,
+       ARRAY(SELECT mentioned.user_id FROM mentioned WHERE mentioned.message_id = n.id) AS recorded
+  FROM checked AS c LEFT JOIN numbered AS n ON n.ord = c.ord
+ ORDER BY c.ord";
 
-const TOUCH_DIRECT_CHATS: &str = "UPDATE direct_chats AS d SET last_message_id = v.id
-               FROM UNNEST($1::text[], $2::int8[]) AS v(room_id, id)
-              WHERE d.room_id = v.room_id";
-
-type Outcomes = [Result<(MessageId, NewMessage), StoreError>];
-
-/// One INSERT for every stored message of the batch.
-async fn insert_messages(
-    tx: &Transaction<'_>,
-    conn: &Statements,
-    outcomes: &Outcomes,
-    at: Timestamp,
-) -> Result<(), StoreError> {
-    let stored: Vec<&(MessageId, NewMessage)> = outcomes.iter().flatten().collect();
-    let ids: Vec<i64> = stored.iter().map(|(id, _)| id.0).collect();
-    let rooms: Vec<&str> = stored.iter().map(|(_, m)| m.room_id.as_str()).collect();
-    let users: Vec<i64> = stored.iter().map(|(_, m)| m.user_id.0).collect();
-    let names: Vec<&str> = stored.iter().map(|(_, m)| m.username.as_str()).collect();
-    let texts: Vec<&str> = stored.iter().map(|(_, m)| m.text.as_str()).collect();
-    let replies: Vec<Option<i64>> = stored.iter().map(|(_, m)| m.reply_to.map(|id| id.0)).collect();
-    let mentions: Vec<Option<String>> = stored
-        .iter()
-        .map(|(_, m)| {
-            (!m.mentions.is_empty()).then(|| m.mentions.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>().join(" "))
-        })
-        .collect();
-    let stmt = &conn.insert;
-    tx.execute(stmt, &[&ids, &rooms, &users, &names, &texts, &at.unix_millis(), &replies, &mentions]).await?;
-    Ok(())
+/// A batch as the arrays [`APPEND`] takes.
+struct Columns<'a> {
+    rooms: Vec<&'a str>,
+    users: Vec<i64>,
+    names: Vec<&'a str>,
+    texts: Vec<&'a str>,
+    replies: Vec<Option<i64>>,
+    mentions: Vec<Option<String>>,
+    /// Each mention as (1-based position in the batch, user).
+    mention_ords: Vec<i64>,
+    mention_users: Vec<i64>,
 }
 
-/// Records whom a message mentions, except those who blocked its author;
-/// returns who was recorded.
-async fn insert_mentions(
-    tx: &Transaction<'_>,
-    conn: &Statements,
-    id: MessageId,
-    message: &NewMessage,
-) -> Result<Vec<UserId>, StoreError> {
-    let users: Vec<i64> = message.mentions.iter().map(|(u, _)| u.0).filter(|u| *u != message.user_id.0).collect();
-    let stmt = &conn.mentions;
-    let rows = tx.query(stmt, &[&users, &message.room_id.as_str(), &id.0, &message.user_id.0]).await?;
-    let recorded: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
-    // In the order the text names them, as SQLite reports them.
-    Ok(users.into_iter().filter(|u| recorded.contains(u)).map(UserId).collect())
-}
-
-/// Direct conversations remember their newest message (list_direct's order).
-async fn touch_direct_chats(tx: &Transaction<'_>, conn: &Statements, outcomes: &Outcomes) -> Result<(), StoreError> {
-    let mut newest: HashMap<&str, i64> = HashMap::new();
-    for (id, message) in outcomes.iter().flatten() {
-        if message.room_id.is_direct() {
-            newest.insert(message.room_id.as_str(), id.0);
+impl<'a> Columns<'a> {
+    fn of(messages: &'a [NewMessage]) -> Self {
+        let mut columns = Self {
+            rooms: Vec::with_capacity(messages.len()),
+            users: Vec::with_capacity(messages.len()),
+            names: Vec::with_capacity(messages.len()),
+            texts: Vec::with_capacity(messages.len()),
+            replies: Vec::with_capacity(messages.len()),
+            mentions: Vec::with_capacity(messages.len()),
+            mention_ords: Vec::new(),
+            mention_users: Vec::new(),
+        };
+        for (ord, m) in (1_i64..).zip(messages) {
+            columns.rooms.push(m.room_id.as_str());
+            columns.users.push(m.user_id.0);
+            columns.names.push(m.username.as_str());
+            columns.texts.push(m.text.as_str());
+            columns.replies.push(m.reply_to.map(|id| id.0));
+            columns.mentions.push(
+                (!m.mentions.is_empty())
+                    .then(|| m.mentions.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>().join(" ")),
+            );
+            for (user, _) in &m.mentions {
+                columns.mention_ords.push(ord);
+                columns.mention_users.push(user.0);
+            }
         }
+        columns
     }
-    if newest.is_empty() {
-        return Ok(());
-    }
-    let (rooms, ids): (Vec<&str>, Vec<i64>) = newest.into_iter().unzip();
-    let stmt = &conn.direct;
-    tx.execute(stmt, &[&rooms, &ids]).await?;
-    Ok(())
 }
