@@ -9,6 +9,7 @@
 
 pub mod postgres;
 mod private_dir;
+mod query_words;
 mod sqlite;
 
 use std::path::Path;

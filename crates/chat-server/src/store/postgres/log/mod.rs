@@ -28,7 +28,7 @@ use crate::store::{
     Appended, Edited, MessageMeta, NewMessage, ReactionOutcome, Removed, StoreError,
     sqlite::log::{
         messages::{MAX_EMOJI_PER_MESSAGE, MAX_REACTIONS_PER_USER},
-        recent::RecentMessages,
+        recent::{self, RecentMessages},
     },
 };
 
@@ -147,11 +147,7 @@ impl MessageLog {
         upto: MessageId,
         limit: usize,
     ) -> Option<Vec<Message>> {
-        let recent = self.recent.lock();
-        match recent.get(room) {
-            Some(cache) => cache.newest_after(after, upto, limit),
-            None => RecentMessages::new(self.started_after).newest_after(after, upto, limit),
-        }
+        recent::newest_in(&self.recent.lock(), room, self.started_after, (after, upto, limit))
     }
 
     pub(in crate::store) async fn history(

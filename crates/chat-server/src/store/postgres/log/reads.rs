@@ -7,7 +7,7 @@ use chat_api::{Emoji, Message, MessageId, MessageText, Reaction, RoomId, SearchQ
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
-use crate::store::{Appended, MessageMeta, StoreError, sqlite::log::search::MAX_QUERY_WORDS};
+use crate::store::{Appended, MessageMeta, StoreError, query_words::query_words};
 
 /// The columns [`to_message`] reads, in its order.
 /// (`user_id`, read only where needed, and then each reaction as
@@ -163,14 +163,11 @@ pub(super) async fn meta(
 /// two characters or more as prefixes, as the SQLite index does. Words are
 /// letters and digits only, so nothing of `tsquery`'s syntax gets through.
 fn ts_query(query: &SearchQuery) -> Option<String> {
-    let words: Vec<String> = query
-        .as_str()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(MAX_QUERY_WORDS)
-        .map(|word| {
-            let word = word.to_lowercase();
-            if word.chars().nth(1).is_some() { format!("'{word}':*") } else { format!("'{word}'") }
+    let words: Vec<String> = query_words(query)
+        .iter()
+        .map(|w| {
+            let word = w.text.to_lowercase();
+            if w.prefix { format!("'{word}':*") } else { format!("'{word}'") }
         })
         .collect();
     (!words.is_empty()).then(|| words.join(" & "))

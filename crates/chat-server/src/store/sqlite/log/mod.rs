@@ -126,11 +126,7 @@ impl MessageLog {
         upto: MessageId,
         limit: usize,
     ) -> Option<Vec<Message>> {
-        let recent = self.recent.lock();
-        match recent.get(room) {
-            Some(cache) => cache.newest_after(after, upto, limit),
-            None => RecentMessages::new(self.started_after).newest_after(after, upto, limit),
-        }
+        recent::newest_in(&self.recent.lock(), room, self.started_after, (after, upto, limit))
     }
 
     /// Up to `limit` messages of a room older than `before` (or the newest),

@@ -6,9 +6,9 @@
 //! therefore answer "the newest N after id X" exactly whenever the answer
 //! lies inside that tail, and says so; otherwise the caller reads storage.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
-use chat_api::{Message, MessageId, rpc::JOIN_RECENT_MESSAGES};
+use chat_api::{Message, MessageId, RoomId, rpc::JOIN_RECENT_MESSAGES};
 
 // Edits, deletes and reactions change kept messages in place, in commit
 // order, so the cache always holds them as storage does.
@@ -82,6 +82,21 @@ impl RecentMessages {
         {
             self.text_bytes -= message.text.as_str().len();
         }
+    }
+}
+
+/// The newest `limit` messages of `room` with `after < id <= upto` from a
+/// log's caches, when memory holds all of them. A room without a cache had
+/// no message after `started_after` (the log has seen every one since).
+pub(in crate::store) fn newest_in(
+    caches: &HashMap<RoomId, RecentMessages>,
+    room: &RoomId,
+    started_after: MessageId,
+    (after, upto, limit): (MessageId, MessageId, usize),
+) -> Option<Vec<Message>> {
+    match caches.get(room) {
+        Some(cache) => cache.newest_after(after, upto, limit),
+        None => RecentMessages::new(started_after).newest_after(after, upto, limit),
     }
 }
 

@@ -23,6 +23,7 @@ use chat_api::{Message, MessageId, RoomId, SearchQuery, UserId};
 use rusqlite::{Connection, params};
 
 use super::{StoreError, messages::read_messages, room_index::Filing};
+use crate::store::query_words::query_words;
 
 /// Least time between two rounds of indexing.
 pub(super) const INDEX_INTERVAL: Duration = Duration::from_millis(100);
@@ -32,9 +33,6 @@ pub(super) const INDEX_INTERVAL: Duration = Duration::from_millis(100);
 /// Large enough to work through an old database's backlog at some 10,000
 /// messages a second after an upgrade.
 const MIN_INDEXED_PER_ROUND: usize = 1000;
-
-/// Most words of a query that are looked up.
-pub(in crate::store) const MAX_QUERY_WORDS: usize = 8;
 
 /// When the last round ran, and whether messages may still wait.
 #[derive(Debug, Default)]
@@ -137,15 +135,9 @@ pub(super) fn replace(conn: &Connection, id: MessageId, old: &str, new: Option<&
 /// as the start of a longer word. Words are split as the index splits
 /// them, so no FTS5 syntax can come through. `None` when there is no word.
 fn match_expression(query: &SearchQuery) -> Option<String> {
-    let words: Vec<String> = query
-        .as_str()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(MAX_QUERY_WORDS)
-        .map(|word| {
-            // A one-letter prefix would match a large part of the index.
-            if word.chars().nth(1).is_some() { format!("\"{word}\"*") } else { format!("\"{word}\"") }
-        })
+    let words: Vec<String> = query_words(query)
+        .iter()
+        .map(|w| if w.prefix { format!("\"{}\"*", w.text) } else { format!("\"{}\"", w.text) })
         .collect();
     (!words.is_empty()).then(|| words.join(" "))
 }
@@ -199,6 +191,9 @@ mod tests {
         assert_eq!(expression("NEAR(a b) OR \"x\" -y").as_deref(), Some("\"NEAR\"* \"a\" \"b\" \"OR\"* \"x\" \"y\""));
         assert_eq!(expression("café").as_deref(), Some("\"café\"*"));
         assert_eq!(expression("*** ???"), None);
-        assert_eq!(expression(&"w ".repeat(20)).unwrap().matches('w').count(), MAX_QUERY_WORDS);
+        assert_eq!(
+            expression(&"w ".repeat(20)).unwrap().matches('w').count(),
+            crate::store::query_words::MAX_QUERY_WORDS
+        );
     }
 }
